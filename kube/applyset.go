@@ -1,0 +1,55 @@
+// Package kube holds what tugboat needs of Kubernetes clusters: the cluster
+// registry, cached discovery, environment locks and the ApplySet inventory.
+package kube
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+)
+
+// ApplySet (KEP-3659) label and annotation keys.
+const (
+	LabelApplySetPartOf           = "applyset.kubernetes.io/part-of"
+	LabelApplySetID               = "applyset.kubernetes.io/id"
+	AnnotationApplySetTooling     = "applyset.kubernetes.io/tooling"
+	AnnotationContainsGroupKinds  = "applyset.kubernetes.io/contains-group-kinds"
+	AnnotationAdditionalNamespace = "applyset.kubernetes.io/additional-namespaces"
+
+	// ApplySetTooling identifies tugboat as the manager of its ApplySets.
+	ApplySetTooling = "tugboat/v1"
+	// SystemNamespace holds tugboat's ApplySet parents and locks.
+	SystemNamespace = "tugboat-system"
+	// FieldManager is the server-side apply field manager of every write.
+	FieldManager = "tugboat"
+)
+
+// ApplySet identifies the inventory of one repository's environment in one
+// cluster. Its parent is a Secret in SystemNamespace.
+type ApplySet struct {
+	Repo string // owner/name
+	Env  string
+}
+
+// ParentName is the name of the ApplySet's parent Secret: a hash of
+// repository and environment, so two repositories with an environment of
+// the same name in one cluster get distinct sets.
+func (a ApplySet) ParentName() string {
+	sum := sha256.Sum256([]byte(a.Repo + "\x00" + a.Env))
+	return "tugboat-" + a.Env + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// ID is the ApplySet id as KEP-3659 defines it for a parent Secret:
+// "applyset-" + base64url(sha256("<name>.<namespace>.Secret.")) + "-v1".
+func (a ApplySet) ID() string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{a.ParentName(), SystemNamespace, "Secret", ""}, ".")))
+	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
+}
+
+// MemberLabels are the labels tugboat adds to every object it applies. The
+// planner dry-runs with exactly these labels so a plan after an apply shows
+// no noise.
+func (a ApplySet) MemberLabels() map[string]string {
+	return map[string]string{LabelApplySetPartOf: a.ID()}
+}

@@ -1,0 +1,131 @@
+// Package planner renders a repository's manifests for one environment and
+// diffs them against the live cluster with a server-side apply dry-run. The
+// resulting Plan is what reviewers approve and what the applier applies.
+package planner
+
+import (
+	"io/fs"
+
+	"github.com/tugboatops/tugboat/config"
+)
+
+// Action is what applying a plan does to one object.
+type Action string
+
+// The actions a Change can have.
+const (
+	ActionCreate    Action = "create"
+	ActionUpdate    Action = "update"
+	ActionDelete    Action = "delete"
+	ActionUnchanged Action = "unchanged"
+)
+
+// ObjectRef names one Kubernetes object.
+type ObjectRef struct {
+	Group     string `json:"group"`
+	Version   string `json:"version"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// String is "Kind/namespace/name", or "Kind/name" for cluster-scoped objects.
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Location is where in the repository an object or problem comes from.
+// File is relative to the repository root; Line is 1-based, 0 when unknown.
+type Location struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Change is the planned effect on one object.
+type Change struct {
+	Ref    ObjectRef
+	Action Action
+	// Diff is a unified diff of the normalized YAML (live → desired), with
+	// every Secret value masked. Empty for unchanged objects.
+	Diff   string
+	Source Location
+	// FromPR is false when the change exists only because the cluster
+	// drifted from the base branch's render.
+	FromPR bool
+	// Danger is non-empty for changes a person must look at twice, such as
+	// deleting a Namespace, PVC, PV or CRD.
+	Danger string
+}
+
+// Problem is anything that stops an environment from being applied:
+// render, validation and dry-run errors, and failures of the planner itself.
+type Problem struct {
+	Source  Location
+	Object  string // ObjectRef.String() when the problem is about one object
+	Message string
+}
+
+// Counts summarises a plan's changes by action.
+type Counts struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Plan is the diff of one environment: what applying the repository at
+// HeadSHA would do to the cluster now.
+type Plan struct {
+	Env     string
+	Cluster string
+	HeadSHA string
+	// Changes are in a deterministic order: CRDs, Namespaces, then by kind
+	// order, namespace and name.
+	Changes  []Change
+	Problems []Problem
+	// Digest identifies the plan: sha256 over every change's ref, action and
+	// masked diff, plus a keyed HMAC of Secret data. Same input, same digest.
+	Digest string
+}
+
+// Counts returns the number of changes per action.
+func (p *Plan) Counts() Counts {
+	var c Counts
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case ActionCreate:
+			c.Create++
+		case ActionUpdate:
+			c.Update++
+		case ActionDelete:
+			c.Delete++
+		case ActionUnchanged:
+			c.Unchanged++
+		}
+	}
+	return c
+}
+
+// HasChanges reports whether applying the plan would write anything.
+func (p *Plan) HasChanges() bool {
+	c := p.Counts()
+	return c.Create+c.Update+c.Delete > 0
+}
+
+// Input is what a plan is made from.
+type Input struct {
+	// Repo is the tree to deploy (for a PR: GitHub's test merge commit).
+	Repo fs.FS
+	// BaseRepo is the base branch's tree, used to tell changes made by the
+	// PR from drift. Nil when there is no base (every change is from the PR).
+	BaseRepo fs.FS
+	// RepoName ("owner/name") scopes the ApplySet, so two repositories with
+	// an environment of the same name in one cluster never prune each other.
+	RepoName string
+	Env      config.Environment
+	HeadSHA  string
+	BaseSHA  string
+}
