@@ -1,32 +1,144 @@
 package config
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	yaml "go.yaml.in/yaml/v3"
+)
 
 // Server is the bot's own configuration. Credentials live here, never in a
-// repository.
+// repository. More sections (the GitHub App) join it as later issues need
+// them; every key it does not know is an error, so a typo never silently
+// drops a setting.
 type Server struct {
 	// Clusters is the cluster registry: the names .tugboat.yaml's
 	// environments refer to.
 	Clusters map[string]Cluster `yaml:"clusters"`
 	// DigestKeyFile holds the key of the plan digest's Secret HMAC. Empty:
-	// DefaultDigestKeyFile.
+	// DefaultDigestKeyFile, created on first use.
 	DigestKeyFile string `yaml:"digest_key_file"`
 }
 
 // Cluster says how to reach one cluster: a kubeconfig (optionally one of
-// its contexts), or the bot's own in-cluster service account.
+// its contexts; empty means its current context), or the bot's own
+// in-cluster service account.
 type Cluster struct {
 	Kubeconfig string `yaml:"kubeconfig"`
 	Context    string `yaml:"context"`
 	InCluster  bool   `yaml:"in_cluster"`
 }
 
-// ParseServer parses and validates the server configuration.
+// ParseServer parses and validates the server configuration. file names it
+// in errors; relative kubeconfig and key paths stay as written (LoadServer
+// resolves them against the file's directory). On invalid input the error
+// is an Errors holding every problem found.
 func ParseServer(data []byte, file string) (*Server, error) {
-	return nil, errors.New("not implemented yet")
+	p := &problems{file: file}
+	root := p.parseDocument(data)
+	if root == nil {
+		return nil, p.errs
+	}
+	var s Server
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			p.add(0, "%v", err)
+			return nil, p.errs
+		}
+		for _, msg := range te.Errors {
+			line := 0
+			if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+				line, _ = strconv.Atoi(msg[m[2]:m[3]])
+				msg = msg[:m[0]] + msg[m[1]:]
+			}
+			p.add(line, "%s", msg)
+		}
+	}
+	p.checkClusters(&s, root)
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+		return nil, p.errs
+	}
+	return &s, nil
+}
+
+func (p *problems) checkClusters(s *Server, root *yaml.Node) {
+	clustersNode := lookup(root, "clusters")
+	names := make([]string, 0, len(s.Clusters))
+	for name := range s.Clusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := s.Clusters[name]
+		line := 0
+		if clustersNode != nil {
+			line = keyLine(clustersNode, name)
+		}
+		where := "clusters." + name
+		switch {
+		case name == "":
+			p.add(line, "clusters: a cluster needs a name")
+		case c.InCluster && (c.Kubeconfig != "" || c.Context != ""):
+			p.add(line, "%s: in_cluster cannot be combined with kubeconfig or context", where)
+		case !c.InCluster && c.Kubeconfig == "":
+			p.add(line, "%s: want kubeconfig: PATH (and optionally context: NAME) or in_cluster: true", where)
+		}
+	}
+}
+
+// lookup returns the value of key in mapping m, or nil.
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return resolveAlias(m.Content[i+1])
+		}
+	}
+	return nil
+}
+
+func keyLine(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line
+		}
+	}
+	return m.Line
 }
 
 // LoadServer reads and parses the server configuration file at path.
+// Relative kubeconfig and digest key paths are taken relative to the
+// file's directory, so the config works wherever the bot is started from.
 func LoadServer(path string) (*Server, error) {
-	return nil, errors.New("not implemented yet")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read server config: %w", err)
+	}
+	s, err := ParseServer(data, path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	for name, c := range s.Clusters {
+		if c.Kubeconfig != "" && !filepath.IsAbs(c.Kubeconfig) {
+			c.Kubeconfig = filepath.Join(dir, c.Kubeconfig)
+			s.Clusters[name] = c
+		}
+	}
+	if s.DigestKeyFile != "" && !filepath.IsAbs(s.DigestKeyFile) {
+		s.DigestKeyFile = filepath.Join(dir, s.DigestKeyFile)
+	}
+	return s, nil
 }
