@@ -1,0 +1,198 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugboatops/tugboat/kube"
+)
+
+// target is one rendered object on its way through the dry-run.
+type target struct {
+	obj     Object
+	ref     ObjectRef
+	mapping *meta.RESTMapping // nil when noDryRun is set
+	ignore  []string
+	// noDryRun says why the object is shown as a create of its rendered
+	// form: its namespace or its CRD is created by this same plan, so the
+	// server cannot dry-run it yet (DESIGN.md decision 2).
+	noDryRun string
+	group    *liveGroup // nil: read the live object with a GET
+	// shortSecret: a Secret with a value too short to scrub from messages.
+	shortSecret bool
+}
+
+// outcome is what planning one target produced.
+type outcome struct {
+	change      Change
+	problem     *Problem
+	unreachable error
+}
+
+// engine dry-runs targets against one cluster with bounded concurrency.
+type engine struct {
+	cluster     *kube.Cluster
+	labels      map[string]string
+	concurrency int
+	redact      *redactor
+}
+
+// run plans every target. Outcomes are in the targets' order. When the
+// cluster stops answering, the remaining work is cancelled: one
+// unreachable outcome is enough to report it.
+func (e *engine) run(ctx context.Context, targets []*target) []outcome {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.startLists(ctx, targets)
+
+	out := make([]outcome, len(targets))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	workers := min(e.concurrency, len(targets))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				out[i] = e.plan(ctx, targets[i])
+				if out[i].unreachable != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range targets {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+// startLists groups targets by kind and namespace and starts one LIST for
+// every group big enough to be worth it.
+func (e *engine) startLists(ctx context.Context, targets []*target) {
+	counts := map[groupKey]int{}
+	for _, t := range targets {
+		if t.mapping != nil {
+			counts[groupKey{t.mapping.Resource, t.ref.Namespace}]++
+		}
+	}
+	groups := map[groupKey]*liveGroup{}
+	for k, n := range counts {
+		if n >= listThreshold {
+			g := newLiveGroup()
+			groups[k] = g
+			go g.fetch(ctx, e.cluster.Dynamic, k)
+		}
+	}
+	for _, t := range targets {
+		if t.mapping != nil {
+			t.group = groups[groupKey{t.mapping.Resource, t.ref.Namespace}]
+		}
+	}
+}
+
+func (e *engine) live(ctx context.Context, t *target) (*unstructured.Unstructured, error) {
+	if t.group != nil {
+		return t.group.take(ctx, t.ref.Name)
+	}
+	return getLive(ctx, e.cluster.Dynamic, t.mapping.Resource, t.ref.Namespace, t.ref.Name)
+}
+
+// plan dry-runs one target and diffs the result against the live object.
+func (e *engine) plan(ctx context.Context, t *target) outcome {
+	if t.noDryRun != "" {
+		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore, false).Object
+		return e.compare(t, nil, planned)
+	}
+	var live *unstructured.Unstructured
+	fetched := false
+	if len(t.ignore) > 0 {
+		// Whether ignored fields are sent depends on whether the object
+		// exists, so read it first.
+		var err error
+		if live, err = e.live(ctx, t); err != nil {
+			return e.failure(ctx, t, err)
+		}
+		fetched = true
+	}
+	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore, live != nil).MarshalJSON()
+	if err != nil {
+		return e.problem(t, fmt.Sprintf("encode object: %v", err))
+	}
+	force := true
+	result, err := e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(ctx,
+		t.ref.Name, types.ApplyPatchType, body, metav1.PatchOptions{
+			DryRun:          []string{metav1.DryRunAll},
+			FieldManager:    kube.FieldManager,
+			Force:           &force,
+			FieldValidation: metav1.FieldValidationStrict,
+		})
+	if err != nil {
+		return e.failure(ctx, t, err)
+	}
+	if !fetched {
+		if live, err = e.live(ctx, t); err != nil {
+			return e.failure(ctx, t, err)
+		}
+	}
+	var liveObj map[string]any
+	if live != nil {
+		liveObj = live.Object
+	}
+	return e.compare(t, liveObj, result.Object)
+}
+
+// compare normalizes both sides, masks Secrets and makes the change.
+func (e *engine) compare(t *target, live, planned map[string]any) outcome {
+	normalizeForDiff(planned)
+	removePaths(planned, t.ignore)
+	action := ActionCreate
+	if live != nil {
+		normalizeForDiff(live)
+		removePaths(live, t.ignore)
+		action = ActionUpdate
+	}
+	if isSecret(t.obj.Obj) {
+		maskSecretPair(live, planned)
+	}
+	ch := Change{Ref: t.ref, Action: action, Source: t.obj.Source}
+	if live != nil && reflect.DeepEqual(live, planned) {
+		ch.Action = ActionUnchanged
+		return outcome{change: ch}
+	}
+	diff, err := unifiedDiff(live, planned)
+	if err != nil {
+		return e.problem(t, fmt.Sprintf("diff: %v", err))
+	}
+	ch.Diff = diff
+	return outcome{change: ch}
+}
+
+// failure turns a dry-run or read error into the outcome a reviewer sees.
+func (e *engine) failure(ctx context.Context, t *target, err error) outcome {
+	if isUnreachable(err) || ctx.Err() != nil {
+		return outcome{unreachable: err}
+	}
+	if fields := immutableFields(err); len(fields) > 0 {
+		return e.problem(t, "needs replacement: "+strings.Join(fields, ", ")+" cannot be changed in place (field is immutable)")
+	}
+	msg := serverMessage(err)
+	if t.shortSecret {
+		msg = structuredMessage(err)
+	}
+	return e.problem(t, msg)
+}
+
+func (e *engine) problem(t *target, msg string) outcome {
+	return outcome{problem: &Problem{Source: t.obj.Source, Object: t.ref.String(), Message: e.redact.redact(msg)}}
+}

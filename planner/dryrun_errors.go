@@ -1,0 +1,105 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+)
+
+// isUnreachable reports whether err means the cluster could not be talked
+// to at all (as opposed to the server answering no). Such errors are
+// collapsed into one problem for the environment.
+func isUnreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var netErr net.Error
+	var urlErr *url.Error
+	return errors.As(err, &netErr) || errors.As(err, &urlErr) ||
+		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) ||
+		utilnet.IsProbableEOF(err) || utilnet.IsHTTP2ConnectionLost(err)
+}
+
+// immutableInMessage finds "<field>: Invalid value: ...: field is immutable"
+// in messages whose causes were not structured (CEL rules, webhooks).
+var immutableInMessage = regexp.MustCompile(`([A-Za-z0-9_.\[\]"-]+): (?:Invalid value: [^:]*: )?[^,]*?(?:field is immutable|is immutable)`)
+
+// immutableFields returns the fields the server refused to change because
+// they are immutable, or nil when err is about something else.
+func immutableFields(err error) []string {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return nil
+	}
+	st := status.Status()
+	seen := map[string]bool{}
+	var fields []string
+	add := func(f string) {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			fields = append(fields, f)
+		}
+	}
+	if st.Details != nil {
+		for _, c := range st.Details.Causes {
+			if strings.Contains(c.Message, "immutable") {
+				add(c.Field)
+			}
+		}
+	}
+	if len(fields) == 0 && strings.Contains(st.Message, "immutable") {
+		for _, m := range immutableInMessage.FindAllStringSubmatch(st.Message, -1) {
+			add(m[1])
+		}
+		if len(fields) == 0 {
+			add("(field not named by the server)")
+		}
+	}
+	sort.Strings(fields)
+	return fields
+}
+
+// structuredMessage describes a server error from its reason and the
+// fields it names, without any of the server's free text. It is used for
+// Secrets whose values are too short to scrub from free text reliably.
+func structuredMessage(err error) string {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return "the API server rejected the Secret (details withheld: they could contain its values)"
+	}
+	st := status.Status()
+	msg := "the API server rejected the Secret: " + string(st.Reason)
+	if st.Details != nil {
+		var parts []string
+		for _, c := range st.Details.Causes {
+			parts = append(parts, c.Field+" ("+string(c.Type)+")")
+		}
+		if len(parts) > 0 {
+			msg += ": " + strings.Join(parts, ", ")
+		}
+	}
+	return msg + " (details withheld: they could contain its values)"
+}
+
+// serverMessage is the message an API error carries, for problems.
+func serverMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,89 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// Live objects are read with one LIST per kind and namespace when a plan
+// holds at least listThreshold objects of that kind there (one request
+// instead of hundreds), else with one GET each (a LIST of a namespace full
+// of unrelated objects would cost more than a few GETs).
+const (
+	listThreshold = 8
+	listPageSize  = 500
+)
+
+type groupKey struct {
+	gvr       schema.GroupVersionResource
+	namespace string
+}
+
+// liveGroup is a LIST of one kind in one namespace, read once and shared by
+// every object planned there. Each object takes its own entry out, so live
+// objects are freed as soon as their diff is made.
+type liveGroup struct {
+	done  chan struct{}
+	mu    sync.Mutex
+	items map[string]*unstructured.Unstructured
+	err   error
+}
+
+func newLiveGroup() *liveGroup { return &liveGroup{done: make(chan struct{})} }
+
+func (g *liveGroup) fetch(ctx context.Context, dyn dynamic.Interface, k groupKey) {
+	defer close(g.done)
+	items := map[string]*unstructured.Unstructured{}
+	opts := metav1.ListOptions{Limit: listPageSize}
+	for {
+		list, err := dyn.Resource(k.gvr).Namespace(k.namespace).List(ctx, opts)
+		if err != nil {
+			g.err = fmt.Errorf("list %s in %q: %w", k.gvr.Resource, k.namespace, err)
+			return
+		}
+		for i := range list.Items {
+			items[list.Items[i].GetName()] = &list.Items[i]
+		}
+		if list.GetContinue() == "" {
+			break
+		}
+		opts.Continue = list.GetContinue()
+	}
+	g.items = items
+}
+
+// take returns the live object called name (nil when it does not exist).
+func (g *liveGroup) take(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	obj := g.items[name]
+	delete(g.items, name)
+	return obj, nil
+}
+
+// getLive reads one object; nil when it does not exist.
+func getLive(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+	obj, err := dyn.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get live object: %w", err)
+	}
+	return obj, nil
+}

@@ -1,0 +1,303 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/kube"
+)
+
+// Defaults of a Planner's tunables.
+const (
+	// DefaultConcurrency is the number of dry-runs in flight per plan.
+	// Measured with BenchmarkPlan1000 on a 2-core machine: the API server,
+	// not the client, is the bottleneck past a handful of requests in flight.
+	DefaultConcurrency = 16
+	// DefaultPingTimeout bounds the wait for a cluster that does not answer.
+	DefaultPingTimeout = 5 * time.Second
+)
+
+// ManifestRenderer renders one environment of a repository. *Renderer is
+// the production implementation (a sandboxed child process).
+type ManifestRenderer interface {
+	Render(ctx context.Context, repo fs.FS, env config.Environment) ([]Object, []Problem, error)
+}
+
+// ClusterSource gives the client bundle of a named cluster; *kube.Registry
+// implements it.
+type ClusterSource interface {
+	Cluster(name string) (*kube.Cluster, error)
+}
+
+// Planner makes plans. It holds no per-plan state and is safe for
+// concurrent use.
+type Planner struct {
+	Clusters ClusterSource
+	// DigestKey keys the HMAC of Secret values in the plan digest.
+	DigestKey []byte
+	Renderer  ManifestRenderer
+	// Concurrency bounds the dry-runs in flight; 0 means DefaultConcurrency.
+	Concurrency int
+	// PingTimeout bounds the reachability check; 0 means DefaultPingTimeout.
+	PingTimeout time.Duration
+	Log         zerolog.Logger
+}
+
+// Plan renders in.Repo (and in.BaseRepo) for in.Env and diffs it against
+// the environment's cluster. Problems with the repository or the cluster
+// are in the Plan; the error is for failures of the planner itself.
+func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
+	if len(p.DigestKey) == 0 {
+		return nil, errors.New("plan: no digest key configured")
+	}
+	start := time.Now()
+	log := p.Log.With().Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Logger()
+	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, HeadSHA: in.HeadSHA}
+	red := newRedactor()
+
+	cluster, err := p.Clusters.Cluster(in.Env.Cluster)
+	if err != nil {
+		plan.Problems = append(plan.Problems, Problem{Message: err.Error()})
+		return p.finish(plan, red, nil), nil
+	}
+
+	r, err := p.render(ctx, cluster, in)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
+	}
+	plan.Problems = append(plan.Problems, r.problems...)
+	var secrets []secretValues
+	for _, o := range r.head {
+		if isSecret(o.Obj) {
+			red.addSecret(o.Obj.Object)
+			secrets = append(secrets, secretValues{ref: refOf(o.Obj), data: secretData(o.Obj.Object)})
+		}
+	}
+	if r.pingErr != nil {
+		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, r.pingErr)})
+		return p.finish(plan, red, secrets), nil
+	}
+
+	changes, problems, unreachable := p.diff(ctx, cluster, in, r, red)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
+	}
+	plan.Changes = changes
+	plan.Problems = append(plan.Problems, problems...)
+	if unreachable != nil {
+		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, unreachable)})
+	}
+	p.finish(plan, red, secrets)
+	c := plan.Counts()
+	log.Info().Int("objects", len(r.head)).Int("create", c.Create).Int("update", c.Update).
+		Int("delete", c.Delete).Int("unchanged", c.Unchanged).Int("problems", len(plan.Problems)).
+		Dur("took", time.Since(start)).Msg("planned")
+	return plan, nil
+}
+
+func unreachableMessage(cluster string, err error) string {
+	return fmt.Sprintf("cluster %s is unreachable, nothing was planned: %v", cluster, err)
+}
+
+// renders is the validated head render, the base index and whether the
+// cluster answered.
+type renders struct {
+	head     []Object
+	problems []Problem
+	base     baseIndex
+	pingErr  error
+}
+
+// render renders head and base and pings the cluster, all at once.
+func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (*renders, error) {
+	var (
+		wg               sync.WaitGroup
+		head, base       []Object
+		headProbs        []Problem
+		headErr, baseErr error
+		pingErr          error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		head, headProbs, headErr = p.Renderer.Render(ctx, in.Repo, in.Env)
+	}()
+	go func() {
+		defer wg.Done()
+		timeout := p.PingTimeout
+		if timeout <= 0 {
+			timeout = DefaultPingTimeout
+		}
+		pingErr = cluster.Ping(ctx, timeout)
+	}()
+	if in.BaseRepo != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Base problems are the base branch's business, not this PR's.
+			base, _, baseErr = p.Renderer.Render(ctx, in.BaseRepo, in.Env)
+		}()
+	}
+	wg.Wait()
+	if headErr != nil {
+		return nil, fmt.Errorf("render: %w", headErr)
+	}
+	r := &renders{problems: headProbs, pingErr: pingErr}
+	if pingErr != nil {
+		r.head = head
+		return r, nil
+	}
+	var valProbs []Problem
+	r.head, valProbs = Validate(head, in.Env, cluster)
+	r.problems = append(r.problems, valProbs...)
+	if in.BaseRepo != nil && baseErr == nil {
+		validBase, _ := Validate(base, in.Env, cluster)
+		r.base = newBaseIndex(validBase)
+	}
+	return r, nil
+}
+
+// diff dry-runs every rendered object (namespaces and CRDs first, since
+// whether they exist decides how the rest can be planned) and plans the
+// deletes.
+func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *redactor) ([]Change, []Problem, error) {
+	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
+	concurrency := p.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	red.done()
+	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red}
+
+	crdKinds := definedKinds(r.head)
+	var first, rest []*target
+	var problems []Problem
+	var unreachable error
+	rendered := make(map[objectKey]bool, len(r.head))
+	for _, o := range r.head {
+		t := &target{obj: o, ref: refOf(o.Obj)}
+		rendered[keyOf(t.ref)] = true
+		t.ignore = ignorePathsFor(in.Env.Ignore, t.ref)
+		if isSecret(o.Obj) {
+			t.shortSecret = newRedactor().addSecret(o.Obj.Object)
+		}
+		gvk := o.Obj.GroupVersionKind()
+		m, err := c.RESTMapping(gvk.GroupKind(), gvk.Version)
+		switch {
+		case err == nil:
+			t.mapping = m
+		case meta.IsNoMatchError(err) && crdKinds[gvk.GroupKind()]:
+			t.noDryRun = "its CustomResourceDefinition is created by this plan"
+		case meta.IsNoMatchError(err):
+			problems = append(problems, Problem{Source: o.Source, Object: t.ref.String(),
+				Message: fmt.Sprintf("kind %s (apiVersion %s) is not served by cluster %s", gvk.Kind, o.Obj.GetAPIVersion(), c.Name)})
+			continue
+		case isUnreachable(err):
+			unreachable = err
+			continue
+		default:
+			problems = append(problems, Problem{Source: o.Source, Object: t.ref.String(), Message: err.Error()})
+			continue
+		}
+		if isNamespace(t.ref) || isCRD(t.ref) {
+			first = append(first, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if unreachable != nil {
+		return nil, problems, unreachable
+	}
+
+	var changes []Change
+	collect := func(ts []*target, outs []outcome) {
+		for i, o := range outs {
+			switch {
+			case o.unreachable != nil:
+				unreachable = o.unreachable
+			case o.problem != nil:
+				problems = append(problems, *o.problem)
+			default:
+				ch := o.change
+				ch.FromPR = r.base.fromPR(keyOf(ch.Ref), ts[i].obj.Obj.Object)
+				changes = append(changes, ch)
+			}
+		}
+	}
+	outs := e.run(ctx, first)
+	collect(first, outs)
+	created := map[string]bool{}
+	for i, o := range outs {
+		if isNamespace(first[i].ref) && o.change.Action == ActionCreate {
+			created[first[i].ref.Name] = true
+		}
+	}
+	for _, t := range rest {
+		if t.noDryRun == "" && created[t.ref.Namespace] {
+			t.noDryRun = "namespace " + t.ref.Namespace + " is created by this plan"
+			t.mapping = nil
+		}
+	}
+	if unreachable == nil {
+		collect(rest, e.run(ctx, rest))
+	}
+	if unreachable != nil {
+		return changes, problems, unreachable
+	}
+
+	if in.Env.Prune {
+		deletes, err := p.planDeletes(ctx, c, set, rendered, r.base, red)
+		switch {
+		case isUnreachable(err):
+			return changes, problems, err
+		case err != nil:
+			problems = append(problems, Problem{Message: fmt.Sprintf("deletes not planned: %v", err)})
+		}
+		changes = append(changes, deletes...)
+	}
+	return changes, problems, nil
+}
+
+// finish puts changes and problems in their stable order, scrubs Secret
+// values from problem messages and computes the digest.
+func (p *Planner) finish(plan *Plan, red *redactor, secrets []secretValues) *Plan {
+	red.done()
+	for i := range plan.Problems {
+		plan.Problems[i].Message = red.redact(plan.Problems[i].Message)
+	}
+	sortChanges(plan.Changes)
+	sortProblems(plan.Problems)
+	plan.Digest = computeDigest(p.DigestKey, plan.Changes, plan.Problems, secrets)
+	return plan
+}
+
+// definedKinds returns the kinds that CRDs among objs define.
+func definedKinds(objs []Object) map[schema.GroupKind]bool {
+	kinds := map[schema.GroupKind]bool{}
+	for _, o := range objs {
+		if !isCRD(refOf(o.Obj)) {
+			continue
+		}
+		group, _, _ := unstructuredString(o.Obj.Object, "spec", "group")
+		kind, _, _ := unstructuredString(o.Obj.Object, "spec", "names", "kind")
+		if kind != "" {
+			kinds[schema.GroupKind{Group: group, Kind: kind}] = true
+		}
+	}
+	return kinds
+}
+
+func isNamespace(r ObjectRef) bool { return r.Group == "" && r.Kind == "Namespace" }
+
+func isCRD(r ObjectRef) bool {
+	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
+}
