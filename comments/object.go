@@ -1,0 +1,124 @@
+package comments
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// linker turns a repository location into Markdown, as a link to the file
+// at the planned commit when the repository URL is known.
+type linker struct {
+	repoURL string // "https://github.com/owner/name", or "" for no links
+	sha     string
+}
+
+// location renders "file:line" (or just the file when the line is unknown).
+func (l linker) location(loc planner.Location) string {
+	if loc.File == "" {
+		return ""
+	}
+	label := loc.File
+	if loc.Line > 0 {
+		label = fmt.Sprintf("%s:%d", loc.File, loc.Line)
+	}
+	label = clip(label, 300)
+	if l.repoURL == "" || l.sha == "" {
+		return code(label)
+	}
+	segs := strings.Split(loc.File, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	u := strings.TrimSuffix(l.repoURL, "/") + "/blob/" + url.PathEscape(l.sha) + "/" + strings.Join(segs, "/")
+	if loc.Line > 0 {
+		u += fmt.Sprintf("#L%d", loc.Line)
+	}
+	// An angle-bracketed destination may hold parentheses; PathEscape has
+	// already turned '<', '>' and spaces into escapes.
+	return "[" + code(label) + "](<" + u + ">)"
+}
+
+// actionSign is the one-character sign of an action, as in the summary.
+func actionSign(a planner.Action) string {
+	switch a {
+	case planner.ActionCreate:
+		return "+"
+	case planner.ActionUpdate:
+		return "~"
+	case planner.ActionDelete:
+		return "−"
+	}
+	return "="
+}
+
+// truncationNote says how much of a diff is shown, so a cut is never silent.
+func truncationNote(shown, total int, partial bool) string {
+	what := fmt.Sprintf("only its first %d of %d lines are shown", shown, total)
+	if partial {
+		what = fmt.Sprintf("only the start of its first line (of %d) is shown", total)
+	}
+	return "> [!WARNING]\n> This diff is too large for GitHub: " + what + ". Run `bot plan` locally to see all of it.\n"
+}
+
+// renderObject renders one change as a self-contained Markdown block: a
+// heading line, drift and danger notes, and the diff in a fence no line of
+// the diff can close. When the block would exceed limit bytes the diff is
+// cut at a line boundary and a note says so. It always ends with a blank
+// line. limit must leave room for the heading and the note (a few KB).
+func renderObject(ch planner.Change, l linker, limit int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s %s** %s", actionSign(ch.Action), ch.Action, code(clip(objectName(ch.Ref), 600)))
+	if src := l.location(ch.Source); src != "" {
+		b.WriteString(" · " + src)
+	}
+	if !ch.FromPR {
+		b.WriteString(" · **drift**: not from this pull request — the cluster differs from the base branch, and applying reverts it")
+	}
+	b.WriteString("\n\n")
+	if ch.Danger != "" {
+		b.WriteString("> [!CAUTION]\n> **Dangerous:** " + text(clip(ch.Danger, 2000)) + "\n\n")
+	}
+	head := b.String()
+	diff := sanitizeBlock(ch.Diff)
+	if diff == "" {
+		return head + "_No diff to show._\n\n"
+	}
+	full := head + codeBlock("diff", diff) + "\n"
+	if len(full) <= limit {
+		return full
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(diff, "\n"), "\n")
+	total := len(lines)
+	room := limit - len(head) - len(truncationNote(total, total, true)) - 2*len(fenceFor(diff)) - len("diff\n\n\n\n")
+	for {
+		shown, size := 0, 0
+		for shown < total && size+len(lines[shown]) <= room {
+			size += len(lines[shown])
+			shown++
+		}
+		var cut string
+		partial := shown == 0
+		if partial {
+			// A single line longer than a comment: show what fits of it.
+			cut, _ = truncateRunes(lines[0], max(room, 0))
+		} else {
+			cut = strings.Join(lines[:shown], "")
+		}
+		out := head + codeBlock("diff", cut) + "\n" + truncationNote(shown, total, partial) + "\n"
+		if len(out) <= limit || room <= 0 {
+			return out
+		}
+		room -= len(out) - limit
+	}
+}
+
+// objectName is "Kind namespace/name", or "Kind name" when cluster-scoped.
+func objectName(r planner.ObjectRef) string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
