@@ -135,7 +135,7 @@ func driftDangerPlan() PlanComment {
 		Env: "staging", Cluster: "staging-eu1", HeadSHA: mergeSHA, Digest: digestA,
 		Changes: []planner.Change{
 			{Ref: planner.ObjectRef{Version: "v1", Kind: "Namespace", Name: "legacy"}, Action: planner.ActionDelete,
-				Diff: "--- live\n+++ desired\n@@ -1,4 +0,0 @@\n-apiVersion: v1\n-kind: Namespace\n-metadata:\n-  name: legacy\n",
+				Diff:   "--- live\n+++ desired\n@@ -1,4 +0,0 @@\n-apiVersion: v1\n-kind: Namespace\n-metadata:\n-  name: legacy\n",
 				FromPR: true, Danger: "deletes Namespace legacy and every object in it"},
 			{Ref: deployment("apps", "web"), Action: planner.ActionUpdate,
 				Diff:   "--- live\n+++ desired\n@@ -8,3 +8,3 @@\n spec:\n-  replicas: 5\n+  replicas: 2\n",
