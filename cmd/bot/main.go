@@ -1,0 +1,61 @@
+// Command bot is tugboat: the GitHub App server and its local tools.
+//
+//	bot plan     preview the plan of a repository checkout against the clusters
+//
+// A hidden `__render` subcommand is the sandboxed render child the bot
+// re-executes itself as (see planner.Renderer).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// renderSubcommand re-executes the bot as its own render child.
+const renderSubcommand = "__render"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a subcommand and returns the process's exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 1
+	}
+	switch args[0] {
+	case "plan":
+		return runPlan(ctx, args[1:], stdout, stderr)
+	case renderSubcommand:
+		if err := planner.RunRenderChild(stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "bot: unknown command %q\n", args[0])
+		usage(stderr)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: bot <command> [flags]
+
+commands:
+  plan    show what applying a repository checkout would change in its environments
+`)
+}
