@@ -1,0 +1,233 @@
+package applier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/tugboatops/tugboat/kube"
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// Planner is what the applier needs of the planner: the plan, and for each
+// object it creates or updates, the object exactly as its dry-run sent it
+// (ApplySet labels included, ignored fields removed), so the apply writes
+// what reviewers saw.
+type Planner interface {
+	PlanForApply(ctx context.Context, in planner.Input) (*planner.Plan, map[planner.ObjectRef]*unstructured.Unstructured, error)
+}
+
+// Applier applies plans to the clusters of a registry.
+type Applier struct {
+	Planner  Planner
+	Clusters *kube.Registry
+	Log      zerolog.Logger
+}
+
+// Options tune one apply.
+type Options struct {
+	// AllowDangerous permits deleting Namespaces, PVCs, PVs and CRDs.
+	AllowDangerous bool
+	// PR is the pull request applied, for the durable record (0: none).
+	PR int
+	// Progress, when set, receives per-object progress. Calls are serialized.
+	Progress func(ProgressEvent)
+	// WaitInterval is the convergence poll interval (default one second).
+	WaitInterval time.Duration
+}
+
+// Result is what an apply did and the state it left the environment in.
+type Result struct {
+	Plan      *planner.Plan
+	Writes    []ObjectWrite
+	Takeovers []Takeover
+	Prunes    []ObjectPrune
+	// Wait is nil when the apply stopped before waiting.
+	Wait    *WaitResult
+	Outcome kube.Outcome
+
+	PlanTime, ApplyTime, PruneTime, WaitTime time.Duration
+}
+
+// Converged reports whether the environment converged.
+func (r *Result) Converged() bool { return r != nil && r.Outcome == kube.OutcomeConverged }
+
+// run is the state of one apply.
+type run struct {
+	c          *clients
+	waiter     *Waiter
+	log        zerolog.Logger
+	opts       Options
+	progressMu sync.Mutex
+}
+
+// Apply applies the plan of in if its digest is still shown: it re-plans,
+// and refuses — writing nothing — when the digest differs (a
+// *PlanChangedError carrying the new plan), when the plan has problems,
+// when it deletes something dangerous without opts.AllowDangerous, or when
+// the bot lacks a permission it needs. Otherwise it records the apply as in
+// progress on the ApplySet parent, applies in stages, prunes, waits for
+// convergence and records the outcome.
+//
+// The error is nil only when the environment converged. A Result is
+// returned whenever a plan was made, also with an error.
+func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opts Options) (*Result, error) {
+	if shown == "" {
+		return nil, errors.New("apply: no plan digest given: an apply applies only a plan that was shown")
+	}
+	kc, err := a.Clusters.Cluster(in.Env.Cluster)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", in.Env.Name, err)
+	}
+	c, err := newClients(kc)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", in.Env.Name, err)
+	}
+	log := a.Log.With().Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Str("repo", in.RepoName).Logger()
+	r := &run{c: c, waiter: &Waiter{c: c, log: log}, log: log, opts: opts}
+	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
+
+	start := time.Now()
+	plan, objs, err := a.Planner.PlanForApply(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
+	}
+	res := &Result{Plan: plan, PlanTime: time.Since(start), Outcome: kube.OutcomeFailed}
+	if plan.Digest != shown {
+		return res, &PlanChangedError{Shown: shown, Plan: plan}
+	}
+	if len(plan.Problems) > 0 {
+		return res, &ProblemsError{Problems: plan.Problems}
+	}
+	writes, deletes, waitRefs, err := split(plan, objs)
+	if err != nil {
+		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
+	}
+	if !opts.AllowDangerous {
+		var danger []planner.Change
+		for _, ch := range plan.Changes {
+			if ch.Action == planner.ActionDelete && ch.Danger != "" {
+				danger = append(danger, ch)
+			}
+		}
+		if len(danger) > 0 {
+			return res, &DangerousError{Changes: danger}
+		}
+	}
+	if err := r.preflight(ctx, writes, deletes); err != nil {
+		return res, err
+	}
+
+	inv, err := kube.ReadInventory(ctx, kc, set)
+	if err != nil {
+		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
+	}
+	rec := kube.Record{Commit: in.HeadSHA, PR: opts.PR, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
+	// Before the first write, the parent lists every kind and namespace the
+	// apply may create, so an interrupted apply can still be pruned later.
+	working := unionInventory(inv, waitRefs)
+	if len(writes)+len(deletes) > 0 {
+		kube.SetRecord(&working, rec)
+		if err := kube.WriteInventory(ctx, kc, set, working); err != nil {
+			return res, fmt.Errorf("apply %s: record start: %w", in.Env.Name, err)
+		}
+	}
+
+	stage := newStageResult(writes)
+	t := time.Now()
+	applyErr := r.applyStaged(ctx, writes, stage)
+	res.ApplyTime = time.Since(t)
+	res.Writes, res.Takeovers = stage.writes, stage.takeovers
+	if applyErr != nil {
+		return res, a.fail(ctx, kc, set, working, rec, res, in, applyErr)
+	}
+
+	if len(deletes) > 0 {
+		t = time.Now()
+		prunes, err := r.prune(ctx, deletes, set)
+		res.PruneTime = time.Since(t)
+		res.Prunes = prunes
+		if err != nil {
+			return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+		}
+	}
+
+	t = time.Now()
+	wait, err := r.waiter.Wait(ctx, waitRefs, WaitOptions{
+		Timeout:  in.Env.Wait,
+		Interval: opts.WaitInterval,
+		Selector: kube.LabelApplySetPartOf + "=" + set.ID(),
+		OnChange: func(s ObjectStatus) {
+			r.progress(ProgressEvent{Phase: PhaseWait, Ref: s.Ref, Outcome: string(s.Status), Message: s.Message})
+		},
+	})
+	res.WaitTime = time.Since(t)
+	res.Wait = wait
+	if err != nil {
+		return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+	}
+
+	final, err := r.finalInventory(ctx, working, waitRefs, set)
+	if err != nil {
+		return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+	}
+	rec.Time = time.Now()
+	var outErr error
+	if wait.Converged {
+		res.Outcome, rec.Outcome = kube.OutcomeConverged, kube.OutcomeConverged
+	} else {
+		res.Outcome, rec.Outcome = kube.OutcomeFailed, kube.OutcomeFailed
+		outErr = notConverged(wait)
+		rec.Message = outErr.Error()
+	}
+	if len(writes)+len(deletes) > 0 || recordChanged(inv, rec) || !sameInventory(inv, final) {
+		kube.SetRecord(&final, rec)
+		if err := kube.WriteInventory(ctx, kc, set, final); err != nil {
+			return res, fmt.Errorf("apply %s: record outcome: %w", in.Env.Name, err)
+		}
+	}
+	return res, outErr
+}
+
+// split pairs the plan's creates and updates with the objects to send, and
+// lists its deletes and every object the environment renders.
+func split(plan *planner.Plan, objs map[planner.ObjectRef]*unstructured.Unstructured) (writes []desired, deletes, rendered []planner.ObjectRef, err error) {
+	for _, ch := range plan.Changes {
+		switch ch.Action {
+		case planner.ActionCreate, planner.ActionUpdate:
+			o, ok := objs[ch.Ref]
+			if !ok {
+				return nil, nil, nil, fmt.Errorf("planner gave no object for %s", ch.Ref)
+			}
+			writes = append(writes, desired{change: ch, obj: o})
+			rendered = append(rendered, ch.Ref)
+		case planner.ActionUnchanged:
+			rendered = append(rendered, ch.Ref)
+		case planner.ActionDelete:
+			deletes = append(deletes, ch.Ref)
+		}
+	}
+	return writes, deletes, rendered, nil
+}
+
+// notConverged summarises a wait that ended without convergence.
+func notConverged(w *WaitResult) error {
+	if f := w.Failed(); len(f) > 0 {
+		var parts []string
+		for _, o := range f {
+			parts = append(parts, fmt.Sprintf("%s: %s", o.Ref, o.Message))
+		}
+		return fmt.Errorf("not converged: %d object(s) failed: %s", len(f), joinCapped(parts, 3))
+	}
+	p := w.Pending()
+	var parts []string
+	for _, o := range p {
+		parts = append(parts, fmt.Sprintf("%s (%s: %s)", o.Ref, o.Status, o.Message))
+	}
+	return fmt.Errorf("not converged within %s: %d object(s) not ready: %s", w.Duration.Round(time.Second), len(p), joinCapped(parts, 3))
+}
