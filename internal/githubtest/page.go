@@ -1,0 +1,224 @@
+package githubtest
+
+import (
+	"bytes"
+	_ "embed"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+)
+
+// The pages let a person watch and drive a pull request in a browser (the
+// sandbox). They are not part of GitHub's REST API, so no contract applies.
+
+//go:embed page.html.tmpl
+var pageTemplate string
+
+// pageRoutes registers the HTML pages and the form handlers behind them.
+func (s *Server) pageRoutes(mux *http.ServeMux) {
+	tmpl := template.Must(template.New("page").Funcs(template.FuncMap{
+		"markdown": s.markdown,
+		"time":     func(t time.Time) string { return t.Format("2006-01-02 15:04:05 UTC") },
+		"short":    func(sha string) string { return sha[:min(7, len(sha))] },
+	}).Parse(pageTemplate))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.indexPage(w, tmpl) })
+	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", func(w http.ResponseWriter, r *http.Request) { s.pullPage(w, r, tmpl) })
+	mux.HandleFunc("POST /{owner}/{repo}/pull/{number}/{action}", s.pageAction)
+}
+
+// markdown renders GitHub-flavored Markdown. Raw HTML is let through, as
+// GitHub does for <details> and the like: the page is the emulator's own
+// and the Markdown comes from the tests and the bot under test.
+func (s *Server) markdown(src string) template.HTML {
+	md := goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithUnsafe()))
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		return template.HTML("<pre>" + template.HTMLEscapeString(src) + "</pre>")
+	}
+	return template.HTML(buf.String())
+}
+
+type indexView struct {
+	Repos []indexRepo
+}
+
+type indexRepo struct {
+	Name  string
+	Pulls []pageLink
+}
+
+type pageLink struct {
+	Number      int
+	Title, Href string
+	State       string
+}
+
+func (s *Server) indexPage(w http.ResponseWriter, tmpl *template.Template) {
+	s.mu.Lock()
+	var v indexView
+	names := make([]string, 0, len(s.repos))
+	for n := range s.repos {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rp := s.repos[n]
+		ir := indexRepo{Name: n}
+		for _, pr := range sortedPulls(rp) {
+			ir.Pulls = append(ir.Pulls, pageLink{Number: pr.number, Title: pr.title, State: pr.state,
+				Href: "/" + n + "/pull/" + strconv.Itoa(pr.number)})
+		}
+		v.Repos = append(v.Repos, ir)
+	}
+	s.mu.Unlock()
+	render(w, tmpl, "index", v)
+}
+
+// pullView is everything the pull request page shows.
+type pullView struct {
+	Repo      string
+	PR        PullRequest
+	Body      string
+	Mergeable string
+	Comments  []Comment
+	Checks    []CheckRun
+	Statuses  []Status
+	Users     []string
+	Unmet     []string
+	Error     string
+}
+
+func (s *Server) pullPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template) {
+	full := r.PathValue("owner") + "/" + r.PathValue("repo")
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	rp, err := s.repo(full)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	pr, ok := rp.pulls[n]
+	var unmet []string
+	if ok {
+		unmet = s.unmetRequirements(rp, pr)
+	}
+	var users []string
+	for login, u := range s.users {
+		if u.Type == "User" {
+			users = append(users, login)
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	sort.Strings(users)
+	v := pullView{Repo: full, Users: users, Unmet: unmet, Error: r.URL.Query().Get("error")}
+	v.PR = s.PR(full, n)
+	v.Mergeable = "computing"
+	if v.PR.Mergeable != nil {
+		v.Mergeable = strconv.FormatBool(*v.PR.Mergeable)
+	}
+	v.Comments = s.Comments(full, n)
+	v.Checks = s.CheckRuns(full, v.PR.HeadSHA)
+	// Latest status per context, as GitHub's merge box shows them.
+	seen := map[string]bool{}
+	all := s.Statuses(full, v.PR.HeadSHA)
+	for i := len(all) - 1; i >= 0; i-- {
+		if !seen[all[i].Context] {
+			seen[all[i].Context] = true
+			v.Statuses = append(v.Statuses, all[i])
+		}
+	}
+	render(w, tmpl, "pull", v)
+}
+
+func render(w http.ResponseWriter, tmpl *template.Template, name string, v any) {
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// pageAction handles the page's forms: comment, review, merge, action.
+// Each does what the person would do on GitHub, webhooks included, then
+// returns to the page (with the error, if GitHub would have refused).
+func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
+	full := r.PathValue("owner") + "/" + r.PathValue("repo")
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	back := "/" + full + "/pull/" + strconv.Itoa(n)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	user := r.PostFormValue("user")
+	if user == "" {
+		http.Redirect(w, r, back+"?error="+template.URLQueryEscaper("choose who you are"), http.StatusSeeOther)
+		return
+	}
+	var err error
+	switch r.PathValue("action") {
+	case "comment":
+		err = s.pageComment(full, n, user, r.PostFormValue("body"))
+	case "review":
+		err = s.pageReview(full, n, user, r.PostFormValue("state"), r.PostFormValue("body"))
+	case "merge":
+		_, err = s.mergePR(full, n, user, r.PostFormValue("method"), "", "", "")
+	case "action":
+		id, _ := strconv.ParseInt(r.PostFormValue("check_run"), 10, 64)
+		err = s.requestAction(full, id, r.PostFormValue("identifier"), user)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		http.Redirect(w, r, back+"?error="+template.URLQueryEscaper(err.Error()), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (s *Server) pageComment(full string, n int, login, body string) error {
+	if body == "" {
+		return errEmptyComment
+	}
+	if e := tooLong("IssueComment", "body", body, maxCommentBody); e != nil {
+		return errTooLong
+	}
+	rp, err := s.repo(full)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	u := s.userLocked(login, "User")
+	s.mu.Unlock()
+	_, err = s.addComment(rp, n, u, body)
+	return err
+}
+
+func (s *Server) pageReview(full string, n int, login, state, body string) error {
+	switch state {
+	case "APPROVED", "CHANGES_REQUESTED", "COMMENTED":
+	default:
+		return errUnknownReview
+	}
+	rp, pr, u, err := s.pullAndUser(full, n, login)
+	if err != nil {
+		return err
+	}
+	if u == pr.author && state != "COMMENTED" {
+		return errOwnPR
+	}
+	s.addReview(rp, pr, u, state, body, "")
+	return nil
+}
