@@ -206,7 +206,7 @@ func (s *Server) reviewJSON(r *repo, pr *pullRequest, rv *review) obj {
 	pull := s.api("/repos/%s/pulls/%d", full, pr.number)
 	return obj{
 		"id": rv.id, "node_id": nodeID("PRR", rv.id), "user": s.userJSON(rv.author),
-		"body": nullable(rv.body), "commit_id": rv.commitID, "submitted_at": ts(rv.submittedAt),
+		"body": rv.body, "commit_id": rv.commitID, "submitted_at": ts(rv.submittedAt),
 		"state": rv.state, "html_url": html, "pull_request_url": pull,
 		"author_association": s.association(r, rv.author),
 		"_links":             obj{"html": obj{"href": html}, "pull_request": obj{"href": pull}},

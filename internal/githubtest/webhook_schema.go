@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -38,11 +39,44 @@ var sharedWebhookSchemas = sync.OnceValues(func() (*webhookSchemas, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
+	// jsonschema/v6's own uri-template check splits the URL on "/" before
+	// looking at braces, so it rejects GitHub's "{/sha}" expressions (and
+	// GitHub's own example payloads): use an RFC 6570 check instead.
+	c.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: validateURITemplate})
 	if err := c.AddResource(webhookSchemaURL, doc); err != nil {
 		return nil, fmt.Errorf("load webhook schemas: %w", err)
 	}
 	return &webhookSchemas{compiler: c, compiled: map[string]*jsonschema.Schema{}}, nil
 })
+
+var uriTemplateExpr = regexp.MustCompile(`^[+#./;?&]?[A-Za-z0-9_%.]+(:[1-9][0-9]{0,3}|\*)?(,[A-Za-z0-9_%.]+(:[1-9][0-9]{0,3}|\*)?)*$`)
+
+// validateURITemplate checks RFC 6570 syntax: balanced, unnested braces
+// around well-formed expressions.
+func validateURITemplate(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	for s != "" {
+		open := strings.IndexAny(s, "{}")
+		if open < 0 {
+			return nil
+		}
+		if s[open] == '}' {
+			return fmt.Errorf("unmatched }")
+		}
+		end := strings.IndexAny(s[open+1:], "{}")
+		if end < 0 || s[open+1+end] == '{' {
+			return fmt.Errorf("unclosed {")
+		}
+		if expr := s[open+1 : open+1+end]; !uriTemplateExpr.MatchString(expr) {
+			return fmt.Errorf("bad expression {%s}", expr)
+		}
+		s = s[open+1+end+1:]
+	}
+	return nil
+}
 
 // validate checks payload against the definition for event and action
 // ("pull_request$opened", or "push$event" for events without actions).

@@ -1,0 +1,68 @@
+package githubtest
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+)
+
+// fixture is an emulator with one installed repository, acme/infra, and a
+// go-github client authenticated the way the bot is: the real
+// ghinstallation transport trading the app's JWT for installation tokens.
+type fixture struct {
+	s      *Server
+	gh     *github.Client
+	instID int64
+	ctx    context.Context
+}
+
+const testRepo = "acme/infra"
+
+func newFixture(t *testing.T, opts ...Option) *fixture {
+	t.Helper()
+	s := New(t, opts...)
+	s.CreateRepo(testRepo, RepoOptions{Files: map[string]string{
+		"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  color: blue\n",
+		"README.md":       "# infra\n",
+	}})
+	id := s.CreateInstallation("acme")
+	return &fixture{s: s, gh: installationClient(t, s, id), instID: id, ctx: context.Background()}
+}
+
+func installationClient(t *testing.T, s *Server, installationID int64) *github.Client {
+	t.Helper()
+	app := s.App()
+	itr, err := ghinstallation.New(http.DefaultTransport, app.ID, installationID, app.PrivateKeyPEM)
+	if err != nil {
+		t.Fatalf("ghinstallation: %v", err)
+	}
+	itr.BaseURL = s.URL()
+	gh := github.NewClient(&http.Client{Transport: itr})
+	gh.BaseURL, _ = url.Parse(s.URL() + "/")
+	return gh
+}
+
+// openFeaturePR pushes a change to the app's ConfigMap on branch "feature"
+// and opens a pull request for it.
+func (f *fixture) openFeaturePR(t *testing.T) (int, string) {
+	t.Helper()
+	sha := f.s.Commit(testRepo, "feature", map[string]string{
+		"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  color: green\n",
+	}, "Make it green")
+	n := f.s.OpenPR(testRepo, PROptions{Head: "feature", Title: "Green", Body: "Turns the app **green**.", Author: "alice"})
+	return n, sha
+}
+
+func must[T any](t *testing.T) func(v T, _ *github.Response, err error) T {
+	return func(v T, _ *github.Response, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
