@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tugboatops/tugboat/applier"
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/kube"
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// applyFlags are `bot apply`'s flags: `bot plan`'s, plus what says which
+// plan may be applied.
+type applyFlags struct {
+	repo, base, config, env, repoName, headSHA, digest string
+	all, verbose, yes, allowDangerous                  bool
+}
+
+// runApply implements `bot apply`, for disaster recovery and local use
+// ("a cluster died: rebuild it from Git"). It prints the plan, applies it
+// if its digest is the one given (--digest) or the user said --yes, and
+// prints per-object progress and the convergence result. Exit status: 0
+// converged, 1 failed, refused or not converged in time.
+func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f applyFlags
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.repo, "repo", "", "repository checkout to apply (its .tugboat.yaml names the environments)")
+	fs.StringVar(&f.base, "base", "", "base branch checkout, to tell the PR's changes from drift")
+	fs.StringVar(&f.config, "config", "", "server config file (clusters, digest_key_file)")
+	fs.StringVar(&f.env, "env", "", "environment to apply")
+	fs.BoolVar(&f.all, "all", false, "apply every environment (with --yes), each after those it names in `after`")
+	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet)")
+	fs.StringVar(&f.headSHA, "sha", "", "commit being applied, for the record on the cluster")
+	fs.StringVar(&f.digest, "digest", "", "apply only if the plan still has this digest (from `bot plan`)")
+	fs.BoolVar(&f.yes, "yes", false, "apply the plan just computed, without a digest")
+	fs.BoolVar(&f.allowDangerous, "allow-dangerous", false, "allow deleting Namespaces, PVCs, PVs and CRDs")
+	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "bot apply: %v\n", err)
+		fs.Usage()
+		return 1
+	}
+	ok, err := apply(ctx, f, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "bot apply: %v\n", err)
+		return 1
+	}
+	if !ok {
+		return 1
+	}
+	return 0
+}
+
+func (f applyFlags) check() error {
+	switch {
+	case f.repo == "":
+		return errors.New("--repo is required")
+	case f.config == "":
+		return errors.New("--config is required")
+	case f.repoName == "":
+		return errors.New("--repo-name is required: it names the ApplySet that owns (and prunes) the objects")
+	case f.all == (f.env != ""):
+		return errors.New("give exactly one of --env NAME and --all")
+	case f.yes == (f.digest != ""):
+		return errors.New("give exactly one of --digest D (from `bot plan`) and --yes")
+	case f.all && f.digest != "":
+		return errors.New("--digest names one environment's plan: use it with --env")
+	}
+	return nil
+}
+
+// apply applies the selected environments and reports whether all
+// converged; it stops at the first one that does not.
+func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, error) {
+	level := zerolog.WarnLevel
+	if f.verbose {
+		level = zerolog.InfoLevel
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+
+	data, err := os.ReadFile(filepath.Join(f.repo, config.RepoFile))
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", config.RepoFile, err)
+	}
+	repoCfg, err := config.ParseRepo(data, config.RepoFile)
+	if err != nil {
+		return false, err
+	}
+	envs := ordered(repoCfg.Environments)
+	if !f.all {
+		env, ok := repoCfg.Env(f.env)
+		if !ok {
+			return false, fmt.Errorf("environment %q is not in %s", f.env, config.RepoFile)
+		}
+		envs = []config.Environment{env}
+	}
+	server, err := config.LoadServer(f.config)
+	if err != nil {
+		return false, err
+	}
+	key, err := config.LoadDigestKey(server.DigestKeyFile)
+	if err != nil {
+		return false, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return false, fmt.Errorf("find own executable for the render child: %w", err)
+	}
+	reg := kube.NewRegistry(clusterSpecs(server))
+	p := &planner.Planner{
+		Clusters:  reg,
+		DigestKey: key,
+		Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
+		Log:       log,
+	}
+	a := &applier.Applier{Planner: p, Clusters: reg, Log: log}
+	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, HeadSHA: f.headSHA}
+	if f.base != "" {
+		in.BaseRepo = os.DirFS(f.base)
+	}
+	for _, env := range envs {
+		in.Env = env
+		if !applyEnv(ctx, a, p, in, f, stdout) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// applyEnv plans one environment, shows the plan, applies it and prints
+// the outcome. It reports whether the environment converged.
+func applyEnv(ctx context.Context, a *applier.Applier, p *planner.Planner, in planner.Input, f applyFlags, out io.Writer) bool {
+	// The plan is printed first in either case: with --digest, so the user
+	// sees what the digest stands for before it is applied.
+	plan, err := p.Plan(ctx, in)
+	if err != nil {
+		fmt.Fprintf(out, "%s: plan failed: %v\n", in.Env.Name, err)
+		return false
+	}
+	if err := planner.WriteMarkdown(out, []*planner.Plan{plan}); err != nil {
+		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
+		return false
+	}
+	digest := f.digest
+	if f.yes {
+		digest = plan.Digest
+	}
+	fmt.Fprintf(out, "\n## Applying %s (plan %s)\n\n", in.Env.Name, digest)
+	var mu sync.Mutex
+	res, err := a.Apply(ctx, digest, in, applier.Options{
+		AllowDangerous: f.allowDangerous,
+		Progress: func(e applier.ProgressEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			printProgress(out, e)
+		},
+	})
+	var changed *applier.PlanChangedError
+	if errors.As(err, &changed) {
+		fmt.Fprintf(out, "%s: %v. The plan now is:\n\n", in.Env.Name, err)
+		_ = planner.WriteMarkdown(out, []*planner.Plan{changed.Plan})
+		return false
+	}
+	fmt.Fprintln(out)
+	applier.WriteReport(out, res)
+	if err != nil {
+		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
+		return false
+	}
+	return res.Converged()
+}
+
+func printProgress(w io.Writer, e applier.ProgressEvent) {
+	switch e.Phase {
+	case applier.PhaseApply, applier.PhasePrune:
+		if e.Err != nil {
+			fmt.Fprintf(w, "  %-8s %-14s %s: %v\n", e.Phase, e.Outcome, e.Ref, e.Err)
+			return
+		}
+		fmt.Fprintf(w, "  %-8s %-14s %s\n", e.Phase, e.Outcome, e.Ref)
+	case applier.PhaseWait:
+		fmt.Fprintf(w, "  %-8s %-14s %s %s\n", e.Phase, e.Outcome, e.Ref, e.Message)
+	}
+}
+
+// ordered puts environments after those they name in `after` (config
+// validation rejects cycles), otherwise keeping their order.
+func ordered(envs []config.Environment) []config.Environment {
+	byName := map[string]config.Environment{}
+	for _, e := range envs {
+		byName[e.Name] = e
+	}
+	var out []config.Environment
+	done := map[string]bool{}
+	var visit func(e config.Environment)
+	visit = func(e config.Environment) {
+		if done[e.Name] {
+			return
+		}
+		done[e.Name] = true
+		for _, dep := range e.After {
+			if d, ok := byName[dep]; ok {
+				visit(d)
+			}
+		}
+		out = append(out, e)
+	}
+	for _, e := range envs {
+		visit(e)
+	}
+	return out
+}
