@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "plan":
 		return runPlan(ctx, args[1:], stdout, stderr)
+	case "apply":
+		return runApply(ctx, args[1:], stdout, stderr)
 	case renderSubcommand:
 		if err := planner.RunRenderChild(stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
