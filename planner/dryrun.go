@@ -43,6 +43,9 @@ type engine struct {
 	labels      map[string]string
 	concurrency int
 	redact      *redactor
+	// listThreshold overrides the package default (benchmarks compare
+	// LIST with per-object GETs); 0 means listThreshold.
+	listThreshold int
 }
 
 // run plans every target. Outcomes are in the targets' order. When the
@@ -86,9 +89,13 @@ func (e *engine) startLists(ctx context.Context, targets []*target) {
 			counts[groupKey{t.mapping.Resource, t.ref.Namespace}]++
 		}
 	}
+	threshold := e.listThreshold
+	if threshold <= 0 {
+		threshold = listThreshold
+	}
 	groups := map[groupKey]*liveGroup{}
 	for k, n := range counts {
-		if n >= listThreshold {
+		if n >= threshold {
 			g := newLiveGroup()
 			groups[k] = g
 			go g.fetch(ctx, e.cluster.Dynamic, k)

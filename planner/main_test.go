@@ -3,10 +3,17 @@ package planner
 import (
 	"os"
 	"testing"
+
+	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
-// TestMain lets the test binary serve as the render child: Renderer tests
-// re-execute it with TUGBOAT_RENDER_CHILD=1.
+// cluster is the control plane shared by the package's tests; tests that
+// need a cluster of their own use kubetest.Start.
+var cluster *kubetest.Cluster
+
+// TestMain lets the test binary serve as the render child (Renderer tests
+// re-execute it with TUGBOAT_RENDER_CHILD=1); otherwise it runs the tests
+// against one shared control plane.
 func TestMain(m *testing.M) {
 	if os.Getenv("TUGBOAT_RENDER_CHILD") == "1" {
 		if err := RunRenderChild(os.Stdin, os.Stdout); err != nil {
@@ -15,5 +22,5 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	kubetest.Main(m, &cluster)
 }

@@ -50,6 +50,10 @@ type Planner struct {
 	// PingTimeout bounds the reachability check; 0 means DefaultPingTimeout.
 	PingTimeout time.Duration
 	Log         zerolog.Logger
+
+	// listThreshold overrides when live objects are LISTed rather than
+	// read one by one (for benchmarks); 0 means the package default.
+	listThreshold int
 }
 
 // Plan renders in.Repo (and in.BaseRepo) for in.Env and diffs it against
@@ -176,7 +180,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 		concurrency = DefaultConcurrency
 	}
 	red.done()
-	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red}
+	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, listThreshold: p.listThreshold}
 
 	crdKinds := definedKinds(r.head)
 	var first, rest []*target

@@ -1,0 +1,410 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/kube"
+)
+
+// benchRuns is how many times each contender runs; the table shows medians.
+const benchRuns = 3
+
+// benchObjects returns n objects, half Deployments and half ConfigMaps, in
+// namespace ns. changed alters every other one (image tag, data value).
+// Deployments have no replicas so no pods load the control plane while
+// the contenders are measured.
+func benchObjects(ns string, n int, changed bool) []*unstructured.Unstructured {
+	objs := make([]*unstructured.Unstructured, 0, n)
+	for i := range n {
+		version := "1"
+		if changed && i%4 < 2 { // every other Deployment and every other ConfigMap
+			version = "2"
+		}
+		name := fmt.Sprintf("obj-%05d", i/2)
+		if i%2 == 0 {
+			objs = append(objs, &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "apps/v1", "kind": "Deployment",
+				"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{"app": name}},
+				"spec": map[string]any{
+					"replicas": int64(0),
+					"selector": map[string]any{"matchLabels": map[string]any{"app": name}},
+					"template": map[string]any{
+						"metadata": map[string]any{"labels": map[string]any{"app": name}},
+						"spec": map[string]any{"containers": []any{map[string]any{
+							"name": "app", "image": "registry.example.com/app:" + version,
+							"ports": []any{map[string]any{"containerPort": int64(8080)}},
+							"env":   []any{map[string]any{"name": "MODE", "value": "production"}},
+						}}},
+					},
+				},
+			}})
+		} else {
+			objs = append(objs, &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "ConfigMap",
+				"metadata": map[string]any{"name": name, "namespace": ns},
+				"data":     map[string]any{"version": version, "settings.yaml": strings.Repeat("key: value\n", 20)},
+			}})
+		}
+	}
+	return objs
+}
+
+// writeObjects writes one YAML file per object, as a repository would.
+func writeObjects(b *testing.B, dir string, objs []*unstructured.Unstructured) {
+	b.Helper()
+	for i, o := range objs {
+		y, err := yaml.Marshal(o.Object)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%05d-%s.yaml", i, strings.ToLower(o.GetKind()))), y, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchDeploy really applies objs (the "deployed" state) as the applier
+// does, concurrently.
+func benchDeploy(b *testing.B, kc *kube.Cluster, set kube.ApplySet, objs []*unstructured.Unstructured) {
+	b.Helper()
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": objs[0].GetNamespace()}}}
+	if err := benchSend(context.Background(), kc, []*unstructured.Unstructured{ns}, set.MemberLabels(), false, 1); err != nil {
+		b.Fatal(err)
+	}
+	if err := benchSend(context.Background(), kc, objs, set.MemberLabels(), false, 32); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchSend(ctx context.Context, kc *kube.Cluster, objs []*unstructured.Unstructured, labels map[string]string, dryRun bool, workers int) error {
+	var (
+		wg      sync.WaitGroup
+		next    atomic.Int64
+		errOnce sync.Once
+		first   error
+	)
+	force := true
+	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(objs) {
+					return
+				}
+				o := objs[i]
+				body, err := PrepareForApply(o, labels, nil, false).MarshalJSON()
+				if err == nil {
+					gvk := o.GroupVersionKind()
+					var m *meta.RESTMapping
+					m, err = kc.RESTMapping(gvk.GroupKind(), gvk.Version)
+					if err == nil {
+						_, err = kc.Dynamic.Resource(m.Resource).Namespace(o.GetNamespace()).Patch(ctx, o.GetName(), types.ApplyPatchType, body, opts)
+					}
+				}
+				if err != nil {
+					errOnce.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// floor is the raw floor: the same SSA dry-run PATCHes the planner sends,
+// from a bare concurrent HTTP client that reads and discards the answers.
+// No render, no decoding, no live reads, no diff.
+type floor struct {
+	client *http.Client
+	host   string
+	reqs   []floorRequest
+}
+
+type floorRequest struct {
+	path string
+	body []byte
+}
+
+func newFloor(b *testing.B, kc *kube.Cluster, cfg *rest.Config, set kube.ApplySet, objs []*unstructured.Unstructured) *floor {
+	b.Helper()
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &floor{client: hc, host: strings.TrimSuffix(cfg.Host, "/")}
+	for _, o := range objs {
+		body, err := PrepareForApply(o, set.MemberLabels(), nil, true).MarshalJSON()
+		if err != nil {
+			b.Fatal(err)
+		}
+		gvk := o.GroupVersionKind()
+		m, err := kc.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prefix := "/apis/" + m.Resource.Group + "/" + m.Resource.Version
+		if m.Resource.Group == "" {
+			prefix = "/api/" + m.Resource.Version
+		}
+		f.reqs = append(f.reqs, floorRequest{
+			path: fmt.Sprintf("%s/namespaces/%s/%s/%s?dryRun=All&fieldManager=%s&force=true&fieldValidation=Strict",
+				prefix, o.GetNamespace(), m.Resource.Resource, o.GetName(), kube.FieldManager),
+			body: body,
+		})
+	}
+	return f
+}
+
+func (f *floor) run(workers int) error {
+	var (
+		wg    sync.WaitGroup
+		next  atomic.Int64
+		fails atomic.Int64
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(f.reqs) {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPatch, f.host+f.reqs[i].path, bytes.NewReader(f.reqs[i].body))
+				req.Header.Set("Content-Type", string(types.ApplyPatchType))
+				resp, err := f.client.Do(req)
+				if err != nil {
+					fails.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+					fails.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := fails.Load(); n > 0 {
+		return fmt.Errorf("floor: %d requests failed", n)
+	}
+	return nil
+}
+
+// kubectlDiff runs `kubectl diff --server-side -f dir`; exit status 1 just
+// means "there are differences".
+func kubectlDiff(kubeconfig, dir string) error {
+	cmd := exec.Command("kubectl", "--kubeconfig", kubeconfig, "diff", "--server-side", "-f", dir)
+	cmd.Stdout = io.Discard
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("kubectl diff: %v: %s", err, stderr.String())
+	}
+	return nil
+}
+
+func timeIt(b *testing.B, f func() error) time.Duration {
+	b.Helper()
+	start := time.Now()
+	if err := f(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// benchPlanner is a planner of the shared cluster rendering with the real
+// child process.
+func benchPlanner(b *testing.B, reg *kube.Registry) *Planner {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &Planner{
+		Clusters:  reg,
+		DigestKey: testDigestKey,
+		Renderer:  &Renderer{Exe: exe, Env: []string{"TUGBOAT_RENDER_CHILD=1"}},
+	}
+}
+
+func benchPlan(b *testing.B, p *Planner, in Input, wantChanges int) func() error {
+	return func() error {
+		plan, err := p.Plan(context.Background(), in)
+		if err != nil {
+			return err
+		}
+		if len(plan.Problems) > 0 {
+			return fmt.Errorf("plan has problems: %s", describe(plan))
+		}
+		if c := plan.Counts(); c.Update != wantChanges {
+			return fmt.Errorf("plan has %+v, want %d updates", c, wantChanges)
+		}
+		return nil
+	}
+}
+
+// BenchmarkPlan1000 compares the planner with kubectl diff and with the
+// raw floor on 1,000 objects (every other one changed), then measures the
+// planner's peak heap on 5,000. Run with -benchtime 1x (make bench).
+func BenchmarkPlan1000(b *testing.B) {
+	for range b.N {
+		benchPlan1000(b)
+	}
+}
+
+func benchPlan1000(b *testing.B) {
+	reg := kube.NewRegistry(nil)
+	if err := reg.AddConfig("bench", cluster.RESTConfig()); err != nil {
+		b.Fatal(err)
+	}
+	kc, err := reg.Cluster("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	ns := fmt.Sprintf("bench-%d", time.Now().UnixNano()%1e6)
+	set := kube.ApplySet{Repo: "acme/bench", Env: "bench"}
+	benchDeploy(b, kc, set, benchObjects(ns, n, false))
+	desired := benchObjects(ns, n, true)
+	dir := b.TempDir()
+	writeObjects(b, dir, desired)
+
+	env := config.Environment{Name: "bench", Cluster: "bench", Path: "."}
+	in := Input{Repo: os.DirFS(dir), RepoName: set.Repo, Env: env}
+	p := benchPlanner(b, reg)
+	fl := newFloor(b, kc, cluster.RESTConfig(), set, desired)
+	const floorWorkers = 32
+
+	// Warm up every contender once (discovery caches, connections, the
+	// apiserver's own caches), then alternate them so drift in the
+	// machine's load hits all alike.
+	for _, f := range []func() error{benchPlan(b, p, in, n/2), func() error { return fl.run(floorWorkers) }} {
+		timeIt(b, f)
+	}
+	var planner, kubectl, raw []time.Duration
+	for range benchRuns {
+		planner = append(planner, timeIt(b, benchPlan(b, p, in, n/2)))
+		raw = append(raw, timeIt(b, func() error { return fl.run(floorWorkers) }))
+		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(cluster.Kubeconfig(), dir) }))
+	}
+
+	// How the defaults were chosen: dry-runs in flight, and LIST versus
+	// one GET per object.
+	var sweep strings.Builder
+	for _, c := range []int{1, 4, 8, 16, 32, 64} {
+		q := *p
+		q.Concurrency = c
+		fmt.Fprintf(&sweep, "  concurrency %2d: %v\n", c, timeIt(b, benchPlan(b, &q, in, n/2)).Round(time.Millisecond))
+	}
+	getOnly := *p
+	getOnly.listThreshold = 1 << 30
+	fmt.Fprintf(&sweep, "  live objects by GET instead of LIST (concurrency %d): %v\n", DefaultConcurrency,
+		timeIt(b, benchPlan(b, &getOnly, in, n/2)).Round(time.Millisecond))
+
+	peak := benchPeakHeap(b, reg, kc)
+
+	mp, mk, mf := median(planner), median(kubectl), median(raw)
+	b.ReportMetric(mp.Seconds(), "planner-s")
+	b.ReportMetric(mk.Seconds(), "kubectl-s")
+	b.ReportMetric(mf.Seconds(), "floor-s")
+	b.ReportMetric(mp.Seconds()/mf.Seconds(), "planner/floor")
+	b.ReportMetric(mk.Seconds()/mp.Seconds(), "kubectl/planner")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB-5000")
+	fmt.Printf(`
+BenchmarkPlan1000: %d objects (%d Deployments + %d ConfigMaps, every other one changed), medians of %d runs
+| contender                                     | wall time | ratio                       |
+|-----------------------------------------------|-----------|-----------------------------|
+| planner (render child + dry-run + diff)       | %9v | planner/floor = %.2f (≤ 1.5) |
+| kubectl diff --server-side -f DIR             | %9v | kubectl/planner = %.1f (≥ 5) |
+| raw floor (%d workers, SSA dry-run PATCH only) | %9v |                             |
+| planner peak heap, 5,000 objects              | %6.0f MB | target ≤ 200 MB             |
+runs: planner %v, kubectl %v, floor %v
+%s`, n, n/2, n/2, benchRuns,
+		mp.Round(time.Millisecond), mp.Seconds()/mf.Seconds(),
+		mk.Round(time.Millisecond), mk.Seconds()/mp.Seconds(),
+		floorWorkers, mf.Round(time.Millisecond), float64(peak)/(1<<20),
+		planner, kubectl, raw, sweep.String())
+}
+
+// benchPeakHeap plans 5,000 objects and returns the highest live heap
+// seen while it ran.
+func benchPeakHeap(b *testing.B, reg *kube.Registry, kc *kube.Cluster) uint64 {
+	const n = 5000
+	ns := fmt.Sprintf("bench5k-%d", time.Now().UnixNano()%1e6)
+	set := kube.ApplySet{Repo: "acme/bench5k", Env: "bench"}
+	benchDeploy(b, kc, set, benchObjects(ns, n, false))
+	dir := b.TempDir()
+	writeObjects(b, dir, benchObjects(ns, n, true))
+	p := benchPlanner(b, reg)
+	in := Input{Repo: os.DirFS(dir), RepoName: set.Repo, Env: config.Environment{Name: "bench", Cluster: "bench", Path: "."}}
+
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	timeIt(b, benchPlan(b, p, in, n/2))
+	close(done)
+	wg.Wait()
+	return peak.Load()
+}

@@ -1,0 +1,256 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const configMapsV1 = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: same
+  namespace: NS
+data:
+  k: "1"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: changed
+  namespace: NS
+data:
+  k: "1"
+`
+
+func TestPlanCreateUpdateUnchanged(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	f.apply(configMapsV1)
+
+	head := f.files("deploy/cm.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: same
+  namespace: NS
+data:
+  k: "1"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: changed
+  namespace: NS
+data:
+  k: "2"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: new
+  namespace: NS
+data:
+  k: "3"
+`)
+	p := f.plan(f.env(), head, nil)
+	noProblems(t, p)
+
+	if c := change(t, p, "ConfigMap", "same"); c.Action != ActionUnchanged || c.Diff != "" {
+		t.Errorf("same: got %s with diff %q, want unchanged without diff", c.Action, c.Diff)
+	}
+	upd := change(t, p, "ConfigMap", "changed")
+	if upd.Action != ActionUpdate {
+		t.Errorf("changed: got %s, want update", upd.Action)
+	}
+	for _, want := range []string{"--- live", "+++ planned", `-  k: "1"`, `+  k: "2"`} {
+		if !strings.Contains(upd.Diff, want) {
+			t.Errorf("changed: diff lacks %q:\n%s", want, upd.Diff)
+		}
+	}
+	cr := change(t, p, "ConfigMap", "new")
+	if cr.Action != ActionCreate || !strings.Contains(cr.Diff, `+  k: "3"`) {
+		t.Errorf("new: got %s with diff\n%s", cr.Action, cr.Diff)
+	}
+	if cr.Source.File != "deploy/cm.yaml" || cr.Source.Line == 0 {
+		t.Errorf("new: source %+v, want deploy/cm.yaml with a line", cr.Source)
+	}
+	for _, c := range p.Changes {
+		for _, noise := range []string{"managedFields", "resourceVersion", "uid:", "creationTimestamp"} {
+			if strings.Contains(c.Diff, noise) {
+				t.Errorf("%s: diff shows %s:\n%s", c.Ref, noise, c.Diff)
+			}
+		}
+	}
+	if got := p.Counts(); got != (Counts{Create: 1, Update: 1, Unchanged: 1}) {
+		t.Errorf("counts %+v", got)
+	}
+	if !p.HasChanges() || !strings.HasPrefix(p.Digest, "sha256:") {
+		t.Errorf("HasChanges=%v digest=%q", p.HasChanges(), p.Digest)
+	}
+
+	// Once applied the way the applier applies (same labels, same field
+	// manager), the same repository plans to nothing at all.
+	f.apply(string(head["deploy/cm.yaml"].Data))
+	again := f.plan(f.env(), head, nil)
+	noProblems(t, again)
+	if again.HasChanges() {
+		t.Errorf("plan after apply still has changes:\n%s", describe(again))
+	}
+}
+
+func TestPlanNamespaceAndObjectsInOnePlan(t *testing.T) {
+	f := newFixture(t, cluster)
+	head := f.files("deploy/all.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: NS
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: NS
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: NS
+data: {a: b}
+`)
+	p := f.plan(f.env(), head, nil)
+	noProblems(t, p)
+	if got := p.Counts(); got != (Counts{Create: 3}) {
+		t.Fatalf("counts %+v, want 3 creates:\n%s", got, describe(p))
+	}
+	if p.Changes[0].Ref.Kind != "Namespace" {
+		t.Errorf("first change is %s, want the Namespace", p.Changes[0].Ref)
+	}
+	dep := change(t, p, "Deployment", "web")
+	for _, want := range []string{"+  name: web", "image: nginx:1.27", "applyset.kubernetes.io/part-of"} {
+		if !strings.Contains(dep.Diff, want) {
+			t.Errorf("deployment diff lacks %q:\n%s", want, dep.Diff)
+		}
+	}
+}
+
+func TestPlanCRDAndCustomResourceInOnePlan(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	group := strings.ReplaceAll(f.ns, "-", "") + ".example.com"
+	head := f.files("deploy/crd.yaml", strings.ReplaceAll(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.GROUP
+spec:
+  group: GROUP
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+`, "GROUP", group), "deploy/widget.yaml", strings.ReplaceAll(`apiVersion: GROUP/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: NS
+spec:
+  size: 3
+`, "GROUP", group))
+	p := f.plan(f.env(), head, nil)
+	noProblems(t, p)
+	if got := p.Counts(); got != (Counts{Create: 2}) {
+		t.Fatalf("counts %+v, want 2 creates:\n%s", got, describe(p))
+	}
+	if p.Changes[0].Ref.Kind != "CustomResourceDefinition" {
+		t.Errorf("first change is %s, want the CRD", p.Changes[0].Ref)
+	}
+	if w := change(t, p, "Widget", "w1"); !strings.Contains(w.Diff, "+  size: 3") {
+		t.Errorf("widget diff:\n%s", w.Diff)
+	}
+	if w := change(t, p, "Widget", "w1"); w.Source.File != "deploy/widget.yaml" {
+		t.Errorf("widget source %+v", w.Source)
+	}
+}
+
+// bigCRD returns a CRD of about size bytes, shaped like the largest ones
+// in common use (prometheus-operator's): thousands of documented fields.
+func bigCRD(group string, size int) string {
+	var b strings.Builder
+	b.WriteString(strings.ReplaceAll(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: monitors.GROUP
+spec:
+  group: GROUP
+  scope: Namespaced
+  names: {plural: monitors, singular: monitor, kind: Monitor, listKind: MonitorList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+`, "GROUP", group))
+	desc := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", 6)
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "              field%05d:\n                type: string\n                description: %q\n", i, desc)
+	}
+	return b.String()
+}
+
+func TestPlanLargeCRD(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	group := strings.ReplaceAll(f.ns, "-", "") + ".example.com"
+	crd := bigCRD(group, 800<<10)
+	head := f.files("deploy/crd.yaml", crd, "deploy/cr.yaml", strings.ReplaceAll(`apiVersion: GROUP/v1
+kind: Monitor
+metadata:
+  name: m1
+  namespace: NS
+spec:
+  field00001: hello
+`, "GROUP", group))
+	p := f.plan(f.env(), head, nil)
+	noProblems(t, p)
+	if got := p.Counts(); got != (Counts{Create: 2}) {
+		t.Fatalf("counts %+v, want 2 creates", got)
+	}
+	if c := change(t, p, "CustomResourceDefinition", "monitors."+group); !strings.Contains(c.Diff, "field00999") {
+		t.Errorf("CRD diff misses its fields (%d bytes)", len(c.Diff))
+	}
+
+	// Applied (server-side: no 256 KiB last-applied annotation), then
+	// planned again: nothing left to do, the CR now dry-run for real.
+	f.apply(crd)
+	waitForKind(t, f, group, "Monitor")
+	again := f.plan(f.env(), head, nil)
+	noProblems(t, again)
+	if c := change(t, again, "CustomResourceDefinition", "monitors."+group); c.Action != ActionUnchanged {
+		t.Errorf("CRD after apply: %s\n%s", c.Action, c.Diff)
+	}
+	if c := change(t, again, "Monitor", "m1"); c.Action != ActionCreate {
+		t.Errorf("CR after CRD apply: %s", c.Action)
+	}
+}

@@ -1,0 +1,192 @@
+package planner
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestPlanSecretsAreMaskedEverywhere(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	raw := make([]byte, 8)
+	_, _ = rand.Read(raw)
+	marker := "m4rker" + hex.EncodeToString(raw)
+	old, updated, fresh, leaky := marker+"-old", marker+"-new", marker+"-fresh", marker+"-leaky"
+
+	f.apply(fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata: {name: upd, namespace: NS}
+data:
+  token: %s
+  kept: %s
+  dropped: %s
+`, b64(old), b64(marker+"-kept"), b64(marker+"-dropped")))
+	// A policy whose message quotes the Secret's value, as a careless
+	// policy author might write it: the planner must still not show it.
+	f.applyAs("setup", false, `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: NS-no-leaky}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [secrets]
+  validations:
+  - expression: "object.metadata.name != 'leaky'"
+    messageExpression: "'refusing token ' + string(object.data.token)"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: NS-no-leaky}
+spec:
+  policyName: NS-no-leaky
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {kubernetes.io/metadata.name: NS}
+`)
+	head := f.files("deploy/secrets.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata: {name: upd, namespace: NS}
+stringData:
+  token: %s
+  added: %s
+data:
+  kept: %s
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: fresh, namespace: NS}
+data:
+  key: %s
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: leaky, namespace: NS}
+stringData:
+  token: %s
+`, updated, marker+"-added", b64(marker+"-kept"), b64(fresh), leaky))
+
+	var p *Plan
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p = f.plan(f.env(), head, nil)
+		if len(p.Problems) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+
+	upd := change(t, p, "Secret", "upd")
+	for _, want := range []string{"-  token: <secret>", "+  token: <secret, changed>", "+  added: <secret, added>",
+		"-  dropped: <secret, removed>", "   kept: <secret>"} {
+		if !strings.Contains(upd.Diff, want) {
+			t.Errorf("update diff lacks %q:\n%s", want, upd.Diff)
+		}
+	}
+	if c := change(t, p, "Secret", "fresh"); c.Action != ActionCreate || !strings.Contains(c.Diff, "+  key: <secret, added>") {
+		t.Errorf("create of a Secret: %s\n%s", c.Action, c.Diff)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].Object != "Secret/"+f.ns+"/leaky" ||
+		!strings.Contains(p.Problems[0].Message, "refusing token ***") {
+		t.Errorf("want the policy's rejection with the value scrubbed, got:\n%s", describe(p))
+	}
+
+	var jsonOut, mdOut bytes.Buffer
+	if err := WriteJSON(&jsonOut, []*Plan{p}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&mdOut, []*Plan{p}); err != nil {
+		t.Fatal(err)
+	}
+	places := map[string]string{
+		"plan":     fmt.Sprintf("%#v", p),
+		"JSON":     jsonOut.String(),
+		"Markdown": mdOut.String(),
+		"logs":     f.logs.String(),
+	}
+	for where, text := range places {
+		for _, v := range []string{marker, b64(old), b64(updated), b64(fresh), b64(leaky), b64(marker + "-kept")} {
+			if strings.Contains(text, v) {
+				t.Errorf("%s contains a Secret value (%q)", where, v)
+			}
+		}
+	}
+	if !strings.Contains(f.logs.String(), "planned") {
+		t.Errorf("logs were not captured: %q", f.logs.String())
+	}
+}
+
+func TestPlanSecretOnlyChangeChangesDigest(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	f.apply(`apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: NS}
+stringData: {password: zero}
+`)
+	secret := func(v string) string {
+		return "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: NS}\nstringData: {password: " + v + "}\n"
+	}
+	one := f.plan(f.env(), f.files("deploy/s.yaml", secret("first-value")), nil)
+	oneAgain := f.plan(f.env(), f.files("deploy/s.yaml", secret("first-value")), nil)
+	two := f.plan(f.env(), f.files("deploy/s.yaml", secret("second-value")), nil)
+	noProblems(t, one)
+	noProblems(t, two)
+	d1, d2 := change(t, one, "Secret", "s"), change(t, two, "Secret", "s")
+	if d1.Diff != d2.Diff || d1.Action != ActionUpdate {
+		t.Fatalf("masked diffs should be identical updates:\n%s\n%s", d1.Diff, d2.Diff)
+	}
+	if one.Digest != oneAgain.Digest {
+		t.Errorf("same input, different digests: %s %s", one.Digest, oneAgain.Digest)
+	}
+	if one.Digest == two.Digest {
+		t.Errorf("a Secret value change did not change the digest %s", one.Digest)
+	}
+
+	// The digest is keyed: without the key, nobody can test a guess.
+	other := *f.planner
+	other.DigestKey = []byte("another-key-another-key-another!")
+	f.planner = &other
+	if again := f.plan(f.env(), f.files("deploy/s.yaml", secret("first-value")), nil); again.Digest == one.Digest {
+		t.Errorf("digest does not depend on the key")
+	}
+}
+
+func TestMaskSecretPair(t *testing.T) {
+	live := map[string]any{"data": map[string]any{"same": "YQ==", "changed": "Yg==", "gone": "Yw=="}}
+	planned := map[string]any{"data": map[string]any{"same": "YQ==", "changed": "Yg8="}, "stringData": map[string]any{"new": "d"}}
+	maskSecretPair(live, planned)
+	wantLive := map[string]any{"same": maskUnchanged, "changed": maskUnchanged, "gone": maskRemoved}
+	wantPlanned := map[string]any{"same": maskUnchanged, "changed": maskChanged, "new": maskAdded}
+	if fmt.Sprint(live["data"]) != fmt.Sprint(wantLive) {
+		t.Errorf("live %v, want %v", live["data"], wantLive)
+	}
+	if fmt.Sprint(planned["data"]) != fmt.Sprint(wantPlanned) || planned["stringData"] != nil {
+		t.Errorf("planned %v, want %v and no stringData", planned, wantPlanned)
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	r := newRedactor()
+	short := r.addSecret(map[string]any{"data": map[string]any{"a": b64("hunter2"), "b": b64("ab")}})
+	r.done()
+	if !short {
+		t.Errorf("a two-byte value was not reported as too short to scrub")
+	}
+	got := r.redact("value hunter2 or " + b64("hunter2") + " rejected")
+	if strings.Contains(got, "hunter2") || strings.Contains(got, b64("hunter2")) {
+		t.Errorf("redact left a value: %q", got)
+	}
+}
