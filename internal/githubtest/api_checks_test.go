@@ -33,7 +33,7 @@ func TestCheckRunEndpoints(t *testing.T) {
 	}
 	upd := must[*github.CheckRun](t)(f.gh.Checks.UpdateCheckRun(f.ctx, "acme", "infra", run.GetID(), github.UpdateCheckRunOptions{
 		Name: "tugboat/staging", Conclusion: github.String("success"),
-		Output: &github.CheckRunOutput{Title: github.String("1 change"), Summary: github.String("## Plan"), Text: github.String("```diff\n+a\n```"), Annotations: annotations(10)},
+		Output:  &github.CheckRunOutput{Title: github.String("1 change"), Summary: github.String("## Plan"), Text: github.String("```diff\n+a\n```"), Annotations: annotations(10)},
 		Actions: []*github.CheckRunAction{{Label: "Apply", Description: "Apply this plan to staging", Identifier: "apply"}},
 	}))
 	if upd.GetStatus() != "completed" || upd.GetConclusion() != "success" || upd.CompletedAt == nil {

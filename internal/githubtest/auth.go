@@ -161,16 +161,6 @@ func (s *Server) lookupToken(value string) (*principal, error) {
 	return &principal{user: t.user}, nil
 }
 
-// ExpireTokens makes every access token handed out so far invalid, as if
-// an hour had passed: the client must fetch a new one.
-func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.tokens {
-		t.expires = time.Now().Add(-time.Second)
-	}
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"fmt"
@@ -66,7 +67,7 @@ func routeOf(r *http.Request) *routers.Route {
 
 // contentsPath matches the one path parameter that may contain slashes:
 // OpenAPI 3.0 path parameters cannot, but GitHub's contents/{path} does.
-var contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.+)$`)
+var contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.*)$`)
 
 // contractCheck validates each request against GitHub's description before
 // the handler runs, and each response after it, with openapi3filter. A
@@ -95,7 +96,10 @@ func (s *Server) contractCheck(next http.Handler) http.Handler {
 		routing := r.Clone(r.Context())
 		routing.Body = io.NopCloser(bytes.NewReader(body))
 		if m := contentsPath.FindStringSubmatch(r.URL.Path); m != nil {
-			routing.URL.RawPath = m[1] + url.PathEscape(m[2])
+			// An empty path (the root directory, which go-github asks for
+			// as contents/) is routed as "/".
+			p := cmp.Or(m[2], "/")
+			routing.URL.Path, routing.URL.RawPath = m[1]+p, m[1]+url.PathEscape(p)
 		}
 		route, params, err := s.desc.router.FindRoute(routing)
 		if err != nil {
@@ -154,7 +158,26 @@ func (s *Server) contractCheck(next http.Handler) http.Handler {
 // conciseSchemaError leaves out the schema and value kin-openapi would
 // otherwise quote in full (a check run's 64 KB text, a 200-line schema).
 func conciseSchemaError(err *openapi3.SchemaError) string {
-	return trimmed(err.Reason, 300)
+	msg := "at /" + strings.Join(err.JSONPointer(), "/") + ": " + trimmed(err.Reason, 300)
+	if err.Origin != nil {
+		msg += " (" + conciseOrigin(err.Origin) + ")"
+	}
+	return msg
+}
+
+// conciseOrigin explains why an allOf/oneOf failed: its inner errors.
+func conciseOrigin(err error) string {
+	switch e := err.(type) {
+	case *openapi3.SchemaError:
+		return conciseSchemaError(e)
+	case openapi3.MultiError:
+		parts := make([]string, 0, len(e))
+		for _, x := range e {
+			parts = append(parts, conciseOrigin(x))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return trimmed(err.Error(), 300)
 }
 
 // onlyLimits reports whether every schema violation in err is a length or

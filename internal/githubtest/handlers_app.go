@@ -24,7 +24,14 @@ func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	list := make([]obj, 0, len(ids))
 	for _, id := range ids {
-		list = append(list, s.installationJSON(s.installations[id]))
+		inst := s.installationJSON(s.installations[id])
+		// Here GitHub's description declares the account as allOf (user,
+		// enterprise) where it means anyOf; carry the enterprise's required
+		// fields too so a real account validates.
+		acct := inst["account"].(obj)
+		acct["name"], acct["slug"] = acct["login"], acct["login"]
+		acct["created_at"], acct["updated_at"] = inst["created_at"], inst["created_at"]
+		list = append(list, inst)
 	}
 	writeJSON(w, http.StatusOK, paginate(w, r, list))
 }

@@ -18,6 +18,7 @@ func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {
 	o := s.repoJSON(rp)
 	o["network_count"] = 0
 	o["subscribers_count"] = 0
+	o["has_discussions"] = false
 	writeJSON(w, http.StatusOK, o)
 }
 
@@ -58,6 +59,7 @@ func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
 	}
 	perm, role := s.permissionOf(rp, login)
 	user := s.userJSON(u)
+	user["role_name"] = role
 	writeJSON(w, http.StatusOK, obj{"permission": perm, "role_name": role, "user": user})
 }
 

@@ -66,3 +66,16 @@ func must[T any](t *testing.T) func(v T, _ *github.Response, err error) T {
 		return v
 	}
 }
+
+func newAppsTransport(app App) (*ghinstallation.AppsTransport, error) {
+	return ghinstallation.NewAppsTransport(http.DefaultTransport, app.ID, app.PrivateKeyPEM)
+}
+
+func newInstallationTransport(app App, installationID int64, baseURL string) (*ghinstallation.Transport, error) {
+	itr, err := ghinstallation.New(http.DefaultTransport, app.ID, installationID, app.PrivateKeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	itr.BaseURL = baseURL
+	return itr, nil
+}
