@@ -1,8 +1,8 @@
 package githubtest
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"

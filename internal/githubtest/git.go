@@ -191,8 +191,13 @@ type fileChange struct {
 	blob                string
 }
 
-// diff lists what changed from base to head, file by file.
+// diff lists what changed from base to head, file by file, with patches.
 func (g gitRepo) diff(base, head string) ([]fileChange, error) {
+	return g.diffFiles(base, head, true)
+}
+
+// diffFiles lists what changed; patches (one git call per file) only when asked.
+func (g gitRepo) diffFiles(base, head string, withPatch bool) ([]fileChange, error) {
 	out, err := g.run(nil, "diff", "--no-color", "--numstat", "-z", "--no-renames", base, head)
 	if err != nil {
 		return nil, err
@@ -222,6 +227,9 @@ func (g gitRepo) diff(base, head string) ([]fileChange, error) {
 			c.blob = g.blobAt(base, c.filename)
 		default:
 			c.status = "modified"
+		}
+		if !withPatch {
+			continue
 		}
 		patch, err := g.run(nil, "diff", "--no-color", "--no-renames", base, head, "--", c.filename)
 		if err != nil {

@@ -22,7 +22,7 @@ type fixture struct {
 
 const testRepo = "acme/infra"
 
-func newFixture(t *testing.T, opts ...Option) *fixture {
+func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
 	s := New(t, opts...)
 	s.CreateRepo(testRepo, RepoOptions{Files: map[string]string{
@@ -33,7 +33,7 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 	return &fixture{s: s, gh: installationClient(t, s, id), instID: id, ctx: context.Background()}
 }
 
-func installationClient(t *testing.T, s *Server, installationID int64) *github.Client {
+func installationClient(t testing.TB, s *Server, installationID int64) *github.Client {
 	t.Helper()
 	app := s.App()
 	itr, err := ghinstallation.New(http.DefaultTransport, app.ID, installationID, app.PrivateKeyPEM)
@@ -48,7 +48,7 @@ func installationClient(t *testing.T, s *Server, installationID int64) *github.C
 
 // openFeaturePR pushes a change to the app's ConfigMap on branch "feature"
 // and opens a pull request for it.
-func (f *fixture) openFeaturePR(t *testing.T) (int, string) {
+func (f *fixture) openFeaturePR(t testing.TB) (int, string) {
 	t.Helper()
 	sha := f.s.Commit(testRepo, "feature", map[string]string{
 		"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  color: green\n",
@@ -57,7 +57,7 @@ func (f *fixture) openFeaturePR(t *testing.T) (int, string) {
 	return n, sha
 }
 
-func must[T any](t *testing.T) func(v T, _ *github.Response, err error) T {
+func must[T any](t testing.TB) func(v T, _ *github.Response, err error) T {
 	return func(v T, _ *github.Response, err error) T {
 		t.Helper()
 		if err != nil {

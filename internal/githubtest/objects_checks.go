@@ -22,10 +22,23 @@ func (s *Server) headBranch(r *repo, sha string) any {
 			return pr.headRef
 		}
 	}
-	if r.git().branchHead(r.defaultBranch) == sha {
-		return r.defaultBranch
-	}
 	return nil
+}
+
+// commitInfo returns a commit's details, from the cache when it can. Callers hold s.mu.
+func (s *Server) commitInfo(r *repo, sha string) commitInfo {
+	if c, ok := r.commitCache[sha]; ok {
+		return c
+	}
+	c, err := r.git().commitInfo(sha)
+	if err != nil {
+		return commitInfo{sha: sha}
+	}
+	if r.commitCache == nil {
+		r.commitCache = map[string]commitInfo{}
+	}
+	r.commitCache[sha] = c
+	return c
 }
 
 // checkPullRequests lists open pull requests whose head is sha, in the
@@ -75,8 +88,7 @@ func (s *Server) checkSuiteJSON(r *repo, sha string) obj {
 			conclusion = worst
 		}
 	}
-	g := r.git()
-	info, _ := g.commitInfo(sha)
+	info := s.commitInfo(r, sha)
 	created := r.createdAt
 	if len(runs) > 0 {
 		created = runs[0].startedAt

@@ -46,7 +46,6 @@ func (s *Server) pullJSON(r *repo, pr *pullRequest) obj {
 	if mergeable != nil {
 		m = *mergeable
 	}
-	add, del, files, commits := s.pullStats(r, pr)
 	comments := 0
 	for _, c := range r.comments {
 		if c.issue == pr.number && !c.deleted {
@@ -61,40 +60,15 @@ func (s *Server) pullJSON(r *repo, pr *pullRequest) obj {
 	o["comments"] = comments
 	o["review_comments"] = 0
 	o["maintainer_can_modify"] = false
-	o["commits"] = commits
-	o["additions"] = add
-	o["deletions"] = del
-	o["changed_files"] = files
+	o["commits"] = pr.stats.commits
+	o["additions"] = pr.stats.additions
+	o["deletions"] = pr.stats.deletions
+	o["changed_files"] = pr.stats.changedFiles
 	return o
 }
 
-// baseSHA is the base branch's head as the pull request sees it. Callers hold s.mu.
-func (s *Server) baseSHA(r *repo, pr *pullRequest) string {
-	if pr.baseSHA != "" {
-		return pr.baseSHA
-	}
-	return r.git().branchHead(pr.baseRef)
-}
-
-// pullStats counts the diff between the merge base and head. Callers hold s.mu.
-func (s *Server) pullStats(r *repo, pr *pullRequest) (add, del, files, commits int) {
-	g := r.git()
-	base := s.baseSHA(r, pr)
-	mb, err := g.mergeBase(base, pr.headSHA)
-	if err != nil {
-		return 0, 0, 0, 0
-	}
-	changes, err := g.diff(mb, pr.headSHA)
-	if err == nil {
-		for _, c := range changes {
-			add += c.additions
-			del += c.deletion
-		}
-		files = len(changes)
-	}
-	list, _ := g.commitsBetween(mb, pr.headSHA)
-	return add, del, files, len(list)
-}
+// baseSHA is the base branch's head as the pull request last saw it. Callers hold s.mu.
+func (s *Server) baseSHA(r *repo, pr *pullRequest) string { return pr.baseSHA }
 
 func (s *Server) branchJSON(r *repo, ref, sha string) obj {
 	return obj{

@@ -117,16 +117,44 @@ func (s *Server) testMerge(r *repo, pr *pullRequest) error {
 			return err
 		}
 	}
+	stats, err := computeStats(g, base, head)
+	if err != nil {
+		return err
+	}
+	behind := !g.isAncestor(base, head)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pr.headSHA = head
 	pr.baseSHA = base
 	pr.conflict = conflict
+	pr.behind = behind
+	pr.stats = stats
 	if merge != "" {
 		pr.mergeCommitSHA = merge
 	}
 	pr.unknownUntil = time.Now().Add(s.mergeableDelay)
 	return nil
+}
+
+// computeStats counts what GitHub shows for a pull request: the diff and
+// commits from the merge base to head.
+func computeStats(g gitRepo, base, head string) (diffStats, error) {
+	mb, err := g.mergeBase(base, head)
+	if err != nil {
+		return diffStats{}, err
+	}
+	changes, err := g.diffFiles(mb, head, false)
+	if err != nil {
+		return diffStats{}, err
+	}
+	st := diffStats{changedFiles: len(changes)}
+	for _, c := range changes {
+		st.additions += c.additions
+		st.deletions += c.deletion
+	}
+	commits, err := g.commitsBetween(mb, head)
+	st.commits = len(commits)
+	return st, err
 }
 
 // branchMoved updates every open pull request whose head or base is branch
@@ -212,7 +240,7 @@ func (s *Server) mergeability(r *repo, pr *pullRequest) (*bool, string) {
 		return &ok, "draft"
 	case len(s.unmetRequirements(r, pr)) > 0:
 		return &ok, "blocked"
-	case pr.baseSHA != "" && !r.git().isAncestor(pr.baseSHA, pr.headSHA):
+	case pr.behind:
 		return &ok, "behind"
 	case s.anyCheckFailing(r, pr.headSHA):
 		return &ok, "unstable"

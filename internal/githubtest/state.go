@@ -54,6 +54,7 @@ type repo struct {
 	permissions map[string]string // login -> admin | maintain | write | triage | read
 	protection  map[string]*BranchProtection
 	suites      map[string]int64 // head sha -> check suite id (one app, one suite per commit)
+	commitCache map[string]commitInfo // commits never change, so their details are cached
 	// fork is set on forks; their pull requests into the parent carry head.repo = the fork.
 	fork *repo
 }
@@ -89,9 +90,17 @@ type pullRequest struct {
 
 	mergeCommitSHA string // last successful test merge (kept on conflict, as GitHub does)
 	conflict       bool
+	behind         bool // the base has commits the head lacks
+	stats          diffStats
 	// unknownUntil: mergeable is reported null until then (GitHub is computing it).
 	unknownUntil time.Time
 	reviews      []*review
+}
+
+// diffStats are a pull request's numbers, computed with git whenever
+// either branch moves, so rendering a pull request runs no git at all.
+type diffStats struct {
+	additions, deletions, changedFiles, commits int
 }
 
 // issue is an issue (not a pull request).
