@@ -39,8 +39,12 @@ func renderKustomize(repo fs.FS, dir, kfile string, lim Limits) ([]Object, []Pro
 		return nil, scan.probs
 	}
 
+	guarded := &aliasGuardFS{FileSystem: mem}
 	k := krusty.MakeKustomizer(kustomizeOptions())
-	resMap, err := k.Run(mem, path.Join(memRoot, dir))
+	resMap, err := k.Run(guarded, path.Join(memRoot, dir))
+	if guarded.bomb != nil {
+		return nil, []Problem{*guarded.bomb}
+	}
 	if err != nil {
 		return nil, []Problem{kustomizeProblem(kfile, err)}
 	}
@@ -107,8 +111,8 @@ func kustomizeProblem(kfile string, err error) Problem {
 }
 
 // copyToMemFS copies the repository (minus .git and symbolic links) into
-// an in-memory file system under memRoot, refusing alias bombs in any file
-// and adding originAnnotations to the environment's kustomization.
+// an in-memory file system under memRoot, adding originAnnotations to the
+// environment's kustomization.
 func copyToMemFS(repo fs.FS, kfile string, lim Limits) (filesys.FileSystem, map[string]bool, error) {
 	mem := filesys.MakeFsInMemory()
 	symlinks := map[string]bool{}
@@ -138,9 +142,6 @@ func copyToMemFS(repo fs.FS, kfile string, lim Limits) (filesys.FileSystem, map[
 		if total > lim.MaxRepoBytes {
 			return errRepoTooBig(lim)
 		}
-		if p := aliasBomb(p, data); p != nil {
-			return p
-		}
 		if p == kfile {
 			if data, err = withOriginAnnotations(data); err != nil {
 				return &Problem{Source: Location{File: kfile}, Message: "cannot read kustomization: " + err.Error()}
@@ -154,10 +155,34 @@ func copyToMemFS(repo fs.FS, kfile string, lim Limits) (filesys.FileSystem, map[
 // Error lets a Problem travel through fs.WalkDir.
 func (p *Problem) Error() string { return p.Message }
 
-// aliasBomb checks a file krusty might parse for YAML aliases that expand
-// without bound (kyaml expands them). Only files with both an anchor and
-// an alias character can be one; files that are not YAML are left to
-// krusty.
+// aliasGuardFS checks every file krusty reads for a YAML alias bomb
+// (kyaml expands aliases) before krusty parses it. Checking on read rather
+// than on copy means a bomb only fails the environments that use it, and
+// files no render reads cost nothing.
+type aliasGuardFS struct {
+	filesys.FileSystem
+	bomb *Problem
+}
+
+// ReadFile refuses a file whose aliases expand too far, remembering why so
+// the render reports that rather than krusty's wrapped error.
+func (g *aliasGuardFS) ReadFile(name string) ([]byte, error) {
+	data, err := g.FileSystem.ReadFile(name)
+	if err != nil {
+		return data, err
+	}
+	if p := aliasBomb(strings.TrimPrefix(name, memRoot+"/"), data); p != nil {
+		if g.bomb == nil {
+			g.bomb = p
+		}
+		return nil, p
+	}
+	return data, nil
+}
+
+// aliasBomb checks a file for YAML aliases that expand without bound.
+// Only files with both an anchor and an alias character can be one; files
+// that are not YAML are left to krusty.
 func aliasBomb(file string, data []byte) *Problem {
 	if !bytes.ContainsRune(data, '&') || !bytes.ContainsRune(data, '*') || bytes.IndexByte(data, 0) >= 0 {
 		return nil

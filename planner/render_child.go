@@ -47,6 +47,10 @@ func RunRenderChild(stdin io.Reader, stdout io.Writer) error {
 			return nil, errors.New("network access is disabled during renders")
 		},
 	}
+	// Anything a library prints must not corrupt the response: stdout here
+	// is the writer passed in, the process's own standard output goes to
+	// standard error (which the parent only reads for crash reports).
+	os.Stdout = os.Stderr
 	objs, probs := RenderInProcess(repo, req.EnvPath, lim)
 	return writeResponse(stdout, toWire(objs, probs), lim)
 }

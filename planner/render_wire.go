@@ -185,11 +185,11 @@ func decodeResponse(data []byte) ([]Object, []Problem, error) {
 	if err := utiljson.Unmarshal(data, &resp); err != nil {
 		return nil, nil, fmt.Errorf("decode render result: %w", err)
 	}
-	objs := make([]Object, 0, len(resp.Objects))
+	var objs []Object
 	for _, o := range resp.Objects {
 		objs = append(objs, Object{Obj: &unstructured.Unstructured{Object: o.Object}, Source: Location{File: o.File, Line: o.Line}})
 	}
-	probs := make([]Problem, 0, len(resp.Problems))
+	var probs []Problem
 	for _, p := range resp.Problems {
 		probs = append(probs, Problem{Source: Location{File: p.File, Line: p.Line}, Object: p.Object, Message: p.Message})
 	}
