@@ -18,8 +18,9 @@ testdata:
 test: controlplane testdata
 	$(GO) test -timeout 30m ./...
 
-sandbox: controlplane testdata
-	$(GO) run ./cmd/sandbox
+# Until the full sandbox lands: one local control plane, up until Ctrl-C.
+sandbox: controlplane
+	$(GO) run ./internal/kubetest/cmd/localcluster -name sandbox -kubeconfig $(CURDIR)/.cache/kubeconfig
 
 cluster: controlplane
 	$(GO) run ./internal/kubetest/cmd/localcluster -kubeconfig $(or $(KUBECONFIG_OUT),$(CURDIR)/.cache/kubeconfig)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -19,23 +18,17 @@ import (
 // pointing at it. Both share the process so one kill stops both, and a
 // restart with the same --etcd-dir keeps every object.
 func runAPIServer(args []string) error {
-	fs := flag.NewFlagSet("apiserver", flag.ContinueOnError)
-	dir := fs.String("etcd-dir", "", "etcd data directory")
-	clientPort := fs.Int("etcd-client-port", 0, "etcd client port on 127.0.0.1")
-	peerPort := fs.Int("etcd-peer-port", 0, "etcd peer port on 127.0.0.1")
-	// The remaining arguments after "--" go to kube-apiserver.
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *dir == "" || *clientPort == 0 || *peerPort == 0 {
+	ours, rest := takeFlags(args, "etcd-dir", "etcd-client-port", "etcd-peer-port")
+	dir, clientPort, peerPort := ours["etcd-dir"], ours["etcd-client-port"], ours["etcd-peer-port"]
+	if dir == "" || clientPort == "" || peerPort == "" {
 		return fmt.Errorf("--etcd-dir, --etcd-client-port and --etcd-peer-port are required")
 	}
-	clientURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", *clientPort)}
-	peerURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", *peerPort)}
+	clientURL := url.URL{Scheme: "http", Host: "127.0.0.1:" + clientPort}
+	peerURL := url.URL{Scheme: "http", Host: "127.0.0.1:" + peerPort}
 
 	cfg := embed.NewConfig()
 	cfg.Name = "kubetest"
-	cfg.Dir = *dir
+	cfg.Dir = dir
 	cfg.ListenClientUrls = []url.URL{clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{clientURL}
 	cfg.ListenPeerUrls = []url.URL{peerURL}
@@ -59,7 +52,7 @@ func runAPIServer(args []string) error {
 	}
 
 	cmd := apiserver.NewAPIServerCommand()
-	cmd.SetArgs(append([]string{"--etcd-servers=" + clientURL.String()}, fs.Args()...))
+	cmd.SetArgs(append([]string{"--etcd-servers=" + clientURL.String()}, rest...))
 	code := cli.Run(cmd)
 	etcd.Close()
 	os.Exit(code)

@@ -14,6 +14,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -39,4 +40,22 @@ func main() {
 		fmt.Fprintf(os.Stderr, "controlplane %s: %v\n", role, err)
 		os.Exit(1)
 	}
+}
+
+// takeFlags removes our own --name=value flags from args and returns them
+// with the rest, which go to the wrapped component's own flag parsing.
+func takeFlags(args []string, names ...string) (map[string]string, []string) {
+	ours := map[string]string{}
+	var rest []string
+next:
+	for _, a := range args {
+		for _, n := range names {
+			if v, ok := strings.CutPrefix(a, "--"+n+"="); ok {
+				ours[n] = v
+				continue next
+			}
+		}
+		rest = append(rest, a)
+	}
+	return ours, rest
 }
