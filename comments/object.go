@@ -91,28 +91,33 @@ func renderObject(ch planner.Change, l linker, limit int) string {
 		return full
 	}
 	lines := strings.SplitAfter(strings.TrimSuffix(diff, "\n"), "\n")
-	total := len(lines)
-	room := limit - len(head) - len(truncationNote(total, total, true)) - 2*len(fenceFor(diff)) - len("diff\n\n\n\n")
-	for {
+	cut := func(room int) string {
 		shown, size := 0, 0
-		for shown < total && size+len(lines[shown]) <= room {
+		for shown < len(lines) && size+len(lines[shown]) <= room {
 			size += len(lines[shown])
 			shown++
 		}
-		var cut string
-		partial := shown == 0
-		if partial {
-			// A single line longer than a comment: show what fits of it.
-			cut, _ = truncateRunes(lines[0], max(room, 0))
-		} else {
-			cut = strings.Join(lines[:shown], "")
+		if shown > 0 {
+			return head + codeBlock("diff", strings.Join(lines[:shown], "")) + "\n" +
+				truncationNote(shown, len(lines), false) + "\n"
 		}
-		out := head + codeBlock("diff", cut) + "\n" + truncationNote(shown, total, partial) + "\n"
-		if len(out) <= limit || room <= 0 {
-			return out
-		}
-		room -= len(out) - limit
+		// A single line longer than a comment: show what fits of it.
+		part, _ := truncateRunes(lines[0], room)
+		return head + codeBlock("diff", part) + "\n" + truncationNote(0, len(lines), true) + "\n"
 	}
+	// The fence grows with the backtick runs shown, so find the most content
+	// that fits by bisection rather than by arithmetic.
+	best := cut(0)
+	lo, hi := 1, limit
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		if out := cut(mid); len(out) <= limit {
+			best, lo = out, mid+1
+		} else {
+			hi = mid - 1
+		}
+	}
+	return best
 }
 
 // objectName is "Kind namespace/name", or "Kind name" when cluster-scoped.
