@@ -137,10 +137,10 @@ func TestRenderProblemsAndFailures(t *testing.T) {
 		"[`deploy/base/web.yaml:14`](<https://github.com/acme/platform/blob/" + mergeSHA + "/deploy/base/web.yaml#L14>)",
 		"**3 problems block this environment**",
 		"`Deployment/apps/web`: spec.template",
-		`"2 \| 3"`,            // a pipe in a message cannot end a cell or anything else
-		"&lt;quantity&gt;",    // HTML in a message is shown, not interpreted
-		"@\u200bacme/sre",     // a team in a message is not pinged
-		"\\*privileged\\*",    // emphasis in a message is literal
+		`"2 \| 3"`,         // a pipe in a message cannot end a cell or anything else
+		"&lt;quantity&gt;", // HTML in a message is shown, not interpreted
+		"@\u200bacme/sre",  // a team in a message is not pinged
+		"\\*privileged\\*", // emphasis in a message is literal
 		"⚠️ not planned: tugboat failed",
 		"connect: connection refused",
 		"Comment `/plan prod` to try again.",
