@@ -119,6 +119,12 @@ func (s *Server) checkRunJSON(r *repo, c *checkRun) obj {
 	if details == "" {
 		details = s.api("/%s/runs/%d", full, c.id)
 	}
+	// A check run carries its suite without the suite's own run count,
+	// runs URL and head commit (the webhook schema forbids them there).
+	suite := s.checkSuiteJSON(r, c.headSHA)
+	delete(suite, "head_commit")
+	delete(suite, "check_runs_url")
+	delete(suite, "latest_check_runs_count")
 	return obj{
 		"id": c.id, "node_id": nodeID("CR", c.id), "head_sha": c.headSHA, "external_id": c.externalID,
 		"url":         s.api("/repos/%s/check-runs/%d", full, c.id),
@@ -131,7 +137,7 @@ func (s *Server) checkRunJSON(r *repo, c *checkRun) obj {
 			"annotations_count": len(c.annotations),
 			"annotations_url":   s.api("/repos/%s/check-runs/%d/annotations", full, c.id),
 		},
-		"name": c.name, "check_suite": s.checkSuiteJSON(r, c.headSHA), "app": s.appJSON(),
+		"name": c.name, "check_suite": suite, "app": s.appJSON(),
 		"pull_requests": s.checkPullRequests(r, c.headSHA),
 	}
 }

@@ -53,7 +53,7 @@ type repo struct {
 	statuses    []*status
 	permissions map[string]string // login -> admin | maintain | write | triage | read
 	protection  map[string]*BranchProtection
-	suites      map[string]int64 // head sha -> check suite id (one app, one suite per commit)
+	suites      map[string]int64      // head sha -> check suite id (one app, one suite per commit)
 	commitCache map[string]commitInfo // commits never change, so their details are cached
 	// fork is set on forks; their pull requests into the parent carry head.repo = the fork.
 	fork *repo

@@ -38,11 +38,12 @@ type Delivery struct {
 type hookQueue struct {
 	s       *Server
 	client  *http.Client
-	pending chan *Delivery
-	wg      sync.WaitGroup // deliveries queued and not yet attempted
-	done    chan struct{}
+	done chan struct{}
 
 	mu         sync.Mutex
+	wake       *sync.Cond // signalled on every change to pending, inflight or closed
+	pending    []*Delivery
+	inflight   int // deliveries queued and not yet attempted
 	url        string
 	secret     string
 	deliveries []*Delivery
@@ -53,10 +54,10 @@ func newHookQueue(s *Server) *hookQueue {
 	q := &hookQueue{
 		s:       s,
 		client:  &http.Client{Timeout: 10 * time.Second}, // GitHub gives up after 10 s
-		pending: make(chan *Delivery, 1024),
 		done:    make(chan struct{}),
 		secret:  s.app.WebhookSecret,
 	}
+	q.wake = sync.NewCond(&q.mu)
 	go q.run()
 	return q
 }
@@ -85,7 +86,14 @@ func (s *Server) Deliveries() []Delivery {
 }
 
 // WaitForDeliveries blocks until every webhook queued so far was attempted.
-func (s *Server) WaitForDeliveries() { s.hooks.wg.Wait() }
+func (s *Server) WaitForDeliveries() {
+	q := s.hooks
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.inflight > 0 {
+		q.wake.Wait()
+	}
+}
 
 // Redeliver sends delivery id again, with the same X-GitHub-Delivery, as
 // GitHub's "Redeliver" button does.
@@ -129,8 +137,9 @@ func (q *hookQueue) enqueue(d *Delivery) error {
 	if q.closed {
 		return fmt.Errorf("githubtest: server closed, %s delivery dropped", d.Event)
 	}
-	q.wg.Add(1)
-	q.pending <- d
+	q.inflight++
+	q.pending = append(q.pending, d)
+	q.wake.Broadcast()
 	return nil
 }
 
@@ -141,16 +150,30 @@ func (q *hookQueue) close() {
 		return
 	}
 	q.closed = true
+	q.wake.Broadcast()
 	q.mu.Unlock()
-	close(q.pending)
 	<-q.done
 }
 
+// run delivers queued webhooks in order until the queue is closed and drained.
 func (q *hookQueue) run() {
 	defer close(q.done)
-	for d := range q.pending {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		for len(q.pending) == 0 && !q.closed {
+			q.wake.Wait()
+		}
+		if len(q.pending) == 0 {
+			return
+		}
+		d := q.pending[0]
+		q.pending = q.pending[1:]
+		q.mu.Unlock()
 		q.deliver(d)
-		q.wg.Done()
+		q.mu.Lock()
+		q.inflight--
+		q.wake.Broadcast()
 	}
 }
 
