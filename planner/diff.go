@@ -16,6 +16,12 @@ const diffContext = 3
 // and, for Secrets, masked. go-difflib is the diff kubectl's ecosystem and
 // testify already use; it is in our module graph through them.
 func unifiedDiff(live, planned map[string]any) (string, error) {
+	return unifiedDiffLabeled(live, planned, "planned")
+}
+
+// unifiedDiffLabeled is unifiedDiff with a label of its own for the
+// planned side, which says when the planned object was not dry-run.
+func unifiedDiffLabeled(live, planned map[string]any, plannedLabel string) (string, error) {
 	a, err := toYAML(live)
 	if err != nil {
 		return "", fmt.Errorf("live object to YAML: %w", err)
@@ -28,7 +34,7 @@ func unifiedDiff(live, planned map[string]any) (string, error) {
 		A:        difflib.SplitLines(a),
 		B:        difflib.SplitLines(b),
 		FromFile: "live",
-		ToFile:   "planned",
+		ToFile:   plannedLabel,
 		Context:  diffContext,
 	})
 }

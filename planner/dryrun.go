@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/tugboatops/tugboat/kube"
 )
+
+// requestTimeout bounds one dry-run: a cluster that stops answering in
+// the middle of a plan must not hang it.
+const requestTimeout = time.Minute
 
 // target is one rendered object on its way through the dry-run.
 type target struct {
@@ -110,7 +115,12 @@ func (e *engine) startLists(ctx context.Context, targets []*target) {
 
 func (e *engine) live(ctx context.Context, t *target) (*unstructured.Unstructured, error) {
 	if t.group != nil {
-		return t.group.take(ctx, t.ref.Name)
+		obj, err := t.group.take(ctx, t.ref.Name)
+		if err == nil || isUnreachable(err) || ctx.Err() != nil {
+			return obj, err
+		}
+		// The LIST was refused (RBAC may grant get but not list): read
+		// the object alone.
 	}
 	return getLive(ctx, e.cluster.Dynamic, t.mapping.Resource, t.ref.Namespace, t.ref.Name)
 }
@@ -119,7 +129,7 @@ func (e *engine) live(ctx context.Context, t *target) (*unstructured.Unstructure
 func (e *engine) plan(ctx context.Context, t *target) outcome {
 	if t.noDryRun != "" {
 		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore, false).Object
-		return e.compare(t, nil, planned)
+		return e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
 	}
 	var live *unstructured.Unstructured
 	fetched := false
@@ -137,7 +147,9 @@ func (e *engine) plan(ctx context.Context, t *target) outcome {
 		return e.problem(t, fmt.Sprintf("encode object: %v", err))
 	}
 	force := true
-	result, err := e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(ctx,
+	reqCtx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	result, err := e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(reqCtx,
 		t.ref.Name, types.ApplyPatchType, body, metav1.PatchOptions{
 			DryRun:          []string{metav1.DryRunAll},
 			FieldManager:    kube.FieldManager,
@@ -156,11 +168,11 @@ func (e *engine) plan(ctx context.Context, t *target) outcome {
 	if live != nil {
 		liveObj = live.Object
 	}
-	return e.compare(t, liveObj, result.Object)
+	return e.compare(t, liveObj, result.Object, "planned")
 }
 
 // compare normalizes both sides, masks Secrets and makes the change.
-func (e *engine) compare(t *target, live, planned map[string]any) outcome {
+func (e *engine) compare(t *target, live, planned map[string]any, label string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -177,7 +189,7 @@ func (e *engine) compare(t *target, live, planned map[string]any) outcome {
 		ch.Action = ActionUnchanged
 		return outcome{change: ch}
 	}
-	diff, err := unifiedDiff(live, planned)
+	diff, err := unifiedDiffLabeled(live, planned, label)
 	if err != nil {
 		return e.problem(t, fmt.Sprintf("diff: %v", err))
 	}

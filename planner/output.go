@@ -145,7 +145,11 @@ func WriteMarkdown(w io.Writer, plans []*Plan) error {
 			}
 		}
 		if drift > 0 {
-			fmt.Fprintf(&b, "\n%d of the changes are not made by this pull request: the cluster drifted from the base branch, and applying reverts that drift.\n", drift)
+			noun := "changes are"
+			if drift == 1 {
+				noun = "change is"
+			}
+			fmt.Fprintf(&b, "\n%d %s not made by this pull request: the cluster drifted from the base branch, and applying reverts that drift.\n", drift, noun)
 		}
 		for _, ch := range p.Changes {
 			if ch.Action == ActionUnchanged {
