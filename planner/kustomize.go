@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -96,18 +95,13 @@ func kustomizeOptions() *krusty.Options {
 	return o
 }
 
-// kustomizeProblem reports a krusty error with the in-memory root removed
-// from paths, and at the file it names when it names one.
-var memPath = regexp.MustCompile(regexp.QuoteMeta(memRoot) + `/([^\s'":]+)`)
-
+// kustomizeProblem reports a krusty error at the environment's
+// kustomization, with the in-memory root removed from the paths it names.
+// (krusty's messages name files inconsistently, sometimes one merely
+// mentioned, so the file is not guessed from them.)
 func kustomizeProblem(kfile string, err error) Problem {
-	msg := err.Error()
-	file := kfile
-	if m := memPath.FindStringSubmatch(msg); m != nil {
-		file = m[1]
-	}
-	msg = strings.ReplaceAll(msg, memRoot+"/", "")
-	return Problem{Source: Location{File: file}, Message: "kustomize: " + msg}
+	msg := strings.ReplaceAll(err.Error(), memRoot+"/", "")
+	return Problem{Source: Location{File: kfile}, Message: "kustomize: " + msg}
 }
 
 // copyToMemFS copies the repository (minus .git and symbolic links) into

@@ -149,6 +149,8 @@ func (s *kscan) scanRefs(kfile, dir, key string, list *yaml.Node, off int) {
 			s.problem(kfile, line, "%s: %q does not exist in the repository", key, ref)
 		case fi.IsDir():
 			s.scanDir(target, kfile, line)
+		case key == "resources":
+			s.checkYAML(target)
 		}
 	}
 }
@@ -170,6 +172,24 @@ func (s *kscan) scanStrings(kfile, key string, n *yaml.Node, off int) {
 			if !kustomizeContentKeys[n.Content[i].Value] {
 				s.scanStrings(kfile, key, n.Content[i+1], off)
 			}
+		}
+	}
+}
+
+// checkYAML reports syntax errors in a resource file at their own line;
+// krusty would report them at the kustomization, without one.
+func (s *kscan) checkYAML(file string) {
+	if s.visited[file] {
+		return
+	}
+	s.visited[file] = true
+	data, err := fs.ReadFile(s.repo, file)
+	if err != nil {
+		return // krusty reports it
+	}
+	for _, c := range splitDocuments(data) {
+		if _, p := parseChunk(file, c); p != nil {
+			s.probs = append(s.probs, *p)
 		}
 	}
 }

@@ -194,6 +194,27 @@ func TestRenderChildMatchesInProcess(t *testing.T) {
 	}
 }
 
+func TestRenderKustomizeErrors(t *testing.T) {
+	repo := fstest.MapFS{
+		"a/kustomization.yaml": {Data: []byte("resources: [cm.yaml]\npatches:\n  - path: p.yaml\n")},
+		"a/cm.yaml":            {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")},
+		"a/p.yaml":             {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nope}\ndata: {a: b}\n")},
+		"b/kustomization.yaml": {Data: []byte("resources: [../a/cm.yaml, cm.yaml]\n")},
+		"b/cm.yaml":            {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  a: [1,\n  b: 2\n")},
+		"c/kustomization.yaml": {Data: []byte("resourcez: [cm.yaml]\n")},
+		"d/kustomization.yaml": {Data: []byte("resources: [../c]\n")},
+	}
+	for dir, want := range map[string]string{
+		"a": `a/kustomization.yaml : kustomize: no resource matches strategic merge patch "ConfigMap.v1.[noGrp]/nope.[noNs]"`,
+		"b": "b/cm.yaml:11 : invalid YAML: did not find expected ',' or ']'",
+		"c": `c/kustomization.yaml : kustomize: invalid Kustomization: json: unknown field "resourcez"`,
+		"d": `d/kustomization.yaml : kustomize: accumulating resources: accumulation err='accumulating resources from '../c'`,
+	} {
+		_, probs := RenderInProcess(repo, dir, DefaultLimits())
+		wantProblems(t, probs, want)
+	}
+}
+
 func TestRenderKustomizeEscapeRejected(t *testing.T) {
 	objs, probs := RenderInProcess(fixtures, "escape/deploy", DefaultLimits())
 	wantProblems(t, probs, `escape/deploy/kustomization.yaml:2 : resources: "../../../outside" is outside the repository`)
