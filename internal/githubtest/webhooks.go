@@ -36,9 +36,9 @@ type Delivery struct {
 // hookQueue delivers webhooks one at a time, in the order they happened,
 // from its own goroutine, so state changes never wait for the receiver.
 type hookQueue struct {
-	s       *Server
-	client  *http.Client
-	done chan struct{}
+	s      *Server
+	client *http.Client
+	done   chan struct{}
 
 	mu         sync.Mutex
 	wake       *sync.Cond // signalled on every change to pending, inflight or closed
@@ -52,10 +52,10 @@ type hookQueue struct {
 
 func newHookQueue(s *Server) *hookQueue {
 	q := &hookQueue{
-		s:       s,
-		client:  &http.Client{Timeout: 10 * time.Second}, // GitHub gives up after 10 s
-		done:    make(chan struct{}),
-		secret:  s.app.WebhookSecret,
+		s:      s,
+		client: &http.Client{Timeout: 10 * time.Second}, // GitHub gives up after 10 s
+		done:   make(chan struct{}),
+		secret: s.app.WebhookSecret,
 	}
 	q.wake = sync.NewCond(&q.mu)
 	go q.run()

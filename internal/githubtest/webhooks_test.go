@@ -219,4 +219,3 @@ func TestNoInstallationNoWebhooks(t *testing.T) {
 		t.Errorf("deliveries for an uninstalled repo: %d", len(ds))
 	}
 }
-
