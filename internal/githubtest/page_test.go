@@ -1,0 +1,124 @@
+package githubtest
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-github/v60/github"
+)
+
+func getPage(t *testing.T, s *Server, path string) string {
+	t.Helper()
+	resp, err := http.Get(s.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return string(b)
+}
+
+func TestPullRequestPageRendersMarkdown(t *testing.T) {
+	f := newFixture(t)
+	n, head := f.openFeaturePR(t)
+	plan := "## Plan for `staging`\n\n<details><summary>ConfigMap apps/app</summary>\n\n```diff\n-  color: blue\n+  color: green\n```\n\n</details>\n\n| kind | action |\n|---|---|\n| ConfigMap | update |\n"
+	must[*github.IssueComment](t)(f.gh.Issues.CreateComment(f.ctx, "acme", "infra", n, &github.IssueComment{Body: github.String(plan)}))
+	f.s.Comment(testRepo, n, "mallory", "<script>alert(1)</script> nice")
+	must[*github.CheckRun](t)(f.gh.Checks.CreateCheckRun(f.ctx, "acme", "infra", github.CreateCheckRunOptions{
+		Name: "tugboat/staging", HeadSHA: head, Conclusion: github.String("success"),
+		Output:  &github.CheckRunOutput{Title: github.String("1 to update"), Summary: github.String("**1** change"), Text: github.String("```diff\n+x\n```")},
+		Actions: []*github.CheckRunAction{{Label: "Apply", Description: "Apply to staging", Identifier: "apply"}},
+	}))
+	must[*github.RepoStatus](t)(f.gh.Repositories.CreateStatus(f.ctx, "acme", "infra", head, &github.RepoStatus{
+		State: github.String("success"), Context: github.String("tugboat/staging/converged"), Description: github.String("converged <3"),
+	}))
+
+	html := getPage(t, f.s, "/acme/infra/pull/"+itoa(n))
+	for _, want := range []string{
+		"<details><summary>ConfigMap apps/app</summary>", // raw HTML from the comment survives
+		`<pre><code class="language-diff">-  color: blue` + "\n+  color: green\n</code></pre>",
+		"<h2>Plan for <code>staging</code></h2>",
+		"<td>ConfigMap</td>", // GFM table
+		"Turns the app <strong>green</strong>.",
+		"<strong>1</strong> change", // check run summary as Markdown
+		`<button name="identifier" value="apply" title="Apply to staging">Apply</button>`,
+		"converged &lt;3", // anything not Markdown is escaped
+		`id="mergeable-state">clean<`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Count(html, "<details><summary>ConfigMap apps/app</summary>") != 1 {
+		t.Errorf("plan rendered more than once")
+	}
+	idx := getPage(t, f.s, "/")
+	if !strings.Contains(idx, `href="/acme/infra/pull/1"`) {
+		t.Errorf("index lacks the pull request link")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestPageForms: the page's forms do what the person would do on GitHub,
+// webhooks included.
+func TestPageForms(t *testing.T) {
+	f := newFixture(t)
+	rc := listen(t, f.s)
+	f.s.SetPermission(testRepo, "bob", "write")
+	n, head := f.openFeaturePR(t)
+	run := must[*github.CheckRun](t)(f.gh.Checks.CreateCheckRun(f.ctx, "acme", "infra", github.CreateCheckRunOptions{
+		Name: "tugboat/staging", HeadSHA: head, Conclusion: github.String("success"),
+		Output:  &github.CheckRunOutput{Title: github.String("plan"), Summary: github.String("ok")},
+		Actions: []*github.CheckRunAction{{Label: "Apply", Description: "Apply", Identifier: "apply"}},
+	}))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(action string, form url.Values) string {
+		t.Helper()
+		resp, err := client.PostForm(f.s.URL()+"/acme/infra/pull/"+itoa(n)+"/"+action, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: status %d", action, resp.StatusCode)
+		}
+		return resp.Header.Get("Location")
+	}
+	post("comment", url.Values{"user": {"bob"}, "body": {"/apply"}})
+	post("action", url.Values{"user": {"bob"}, "check_run": {itoa64(run.GetID())}, "identifier": {"apply"}})
+	if loc := post("review", url.Values{"user": {"alice"}, "state": {"APPROVED"}}); !strings.Contains(loc, "error=") {
+		t.Errorf("author approving own PR: redirected to %s, want an error", loc)
+	}
+	post("review", url.Values{"user": {"bob"}, "state": {"APPROVED"}})
+	post("merge", url.Values{"user": {"bob"}, "method": {"merge"}})
+	f.s.WaitForDeliveries()
+
+	var seen []string
+	for _, r := range rc.got() {
+		seen = append(seen, r.event)
+	}
+	want := "issue_comment check_run pull_request_review pull_request push"
+	if got := strings.Join(seen[len(seen)-5:], " "); got != want {
+		t.Errorf("webhooks from the forms = %s, want %s", got, want)
+	}
+	if c := f.s.Comments(testRepo, n); len(c) != 1 || c[0].Author != "bob" || c[0].Body != "/apply" {
+		t.Errorf("comments = %+v", c)
+	}
+	if pr := f.s.PR(testRepo, n); !pr.Merged {
+		t.Errorf("not merged after the merge form")
+	}
+	html := getPage(t, f.s, "/acme/infra/pull/"+itoa(n))
+	if !strings.Contains(html, `class="state merged"`) {
+		t.Errorf("page does not show the merge")
+	}
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
