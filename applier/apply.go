@@ -186,6 +186,9 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 		rec.Message = outErr.Error()
 	}
 	if len(writes)+len(deletes) > 0 || recordChanged(inv, rec) || !sameInventory(inv, final) {
+		if len(writes)+len(deletes) == 0 && inv != nil {
+			rec.Digest = kube.RecordFrom(inv).Digest
+		}
 		kube.SetRecord(&final, rec)
 		if err := kube.WriteInventory(ctx, kc, set, final); err != nil {
 			return res, fmt.Errorf("apply %s: record outcome: %w", in.Env.Name, err)

@@ -182,8 +182,8 @@ func (l *logFetcher) tail(ctx context.Context, p *corev1.Pod, container string, 
 		Container: container, TailLines: &lines, Previous: previous,
 	}).DoRaw(ctx)
 	if err != nil {
-		l.unavailable = "logs unavailable: " + truncate(err.Error(), 200)
-		return nil, l.unavailable
+		l.unavailable = "logs not fetched: the cluster could not serve them for another pod"
+		return nil, "logs unavailable: " + truncate(err.Error(), 200)
 	}
 	text := strings.TrimRight(string(raw), "\n")
 	if text == "" {

@@ -130,9 +130,12 @@ func sorted(s []string) []string {
 	return s
 }
 
-// recordChanged: whether rec says anything the parent's record does not
-// (the time aside), so re-applying an unchanged plan writes nothing at all.
+// recordChanged: whether an apply that wrote nothing has anything new to
+// record. The time and the digest aside — a plan of no changes has a digest
+// of its own, but the record's digest is that of the plan that made the
+// environment what it is — so re-applying an unchanged plan writes nothing
+// at all, while a new commit that changes nothing is still recorded.
 func recordChanged(old *kube.Inventory, rec kube.Record) bool {
 	o := kube.RecordFrom(old)
-	return o.Commit != rec.Commit || o.PR != rec.PR || o.Digest != rec.Digest || o.Outcome != rec.Outcome || o.Message != rec.Message
+	return o.Commit != rec.Commit || o.PR != rec.PR || o.Outcome != rec.Outcome || o.Message != rec.Message
 }
