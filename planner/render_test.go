@@ -441,12 +441,17 @@ func TestRenderChildFailures(t *testing.T) {
 	if _, _, err := r.Render(context.Background(), fstest.MapFS{}, config.Environment{Name: "dev", Path: "."}); err == nil || !strings.Contains(err.Error(), "start render child") {
 		t.Errorf("missing binary: %v", err)
 	}
-	// A child that is not a render child at all (here: the test binary
-	// without the switch, running no tests) is a failure, not a result.
-	exe, _ := os.Executable()
-	r = &Renderer{Exe: exe, Args: []string{"-test.run=^$"}, Env: []string{"TUGBOAT_RENDER_CHILD=0"}}
+	// A child that answers garbage is a failure, not a result.
+	r = &Renderer{Exe: "/bin/sh", Args: []string{"-c", "echo not json"}}
 	if _, _, err := r.Render(context.Background(), fstest.MapFS{}, config.Environment{Name: "dev", Path: "."}); err == nil || !strings.Contains(err.Error(), "decode render result") {
-		t.Errorf("not a render child: %v", err)
+		t.Errorf("garbage answer: %v", err)
+	}
+	// A crash reports the runtime's first line only: the rest of stderr
+	// could quote repository content.
+	r = &Renderer{Exe: "/bin/sh", Args: []string{"-c", "echo 'panic: boom' >&2; echo 'password: hunter2' >&2; exit 2"}}
+	_, _, err := r.Render(context.Background(), fstest.MapFS{}, config.Environment{Name: "dev", Path: "."})
+	if err == nil || !strings.Contains(err.Error(), "exit status 2): panic: boom") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("crash: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
