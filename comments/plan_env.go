@@ -91,7 +91,14 @@ func (r renderer) header() string {
 		b.WriteString("> [!NOTE]\n> This pull request changes `.tugboat.yaml`. The new file was validated, " +
 			"but it takes effect only after merge: these plans use the base branch's version.\n\n")
 	}
-	for _, n := range in.Notes {
+	// Notes are few in practice; the cap keeps the main comment's header
+	// well inside one part whatever a caller passes.
+	const maxNotes = 20
+	for i, n := range in.Notes {
+		if i == maxNotes {
+			fmt.Fprintf(&b, "_…and %d more notes._\n\n", len(in.Notes)-maxNotes)
+			break
+		}
 		b.WriteString("> [!NOTE]\n> " + text(clip(n, 2000)) + "\n\n")
 	}
 	return b.String()

@@ -232,6 +232,32 @@ func TestRenderSplitsHugePlans(t *testing.T) {
 	}
 }
 
+func TestRenderSplitsLongProblemLists(t *testing.T) {
+	in := problemPlan()
+	p := in.Envs[0].Plan
+	for i := range 1500 {
+		p.Problems = append(p.Problems, planner.Problem{Source: planner.Location{File: fmt.Sprintf("deploy/f%04d.yaml", i), Line: 7},
+			Message: "metadata.name: Invalid value: \"Web_" + fmt.Sprint(i) + "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters"})
+	}
+	for i := range 30 {
+		in.Notes = append(in.Notes, fmt.Sprintf("note %d", i))
+	}
+	parts := RenderPlanComments(in)
+	if len(parts) < 3 {
+		t.Fatalf("%d parts for ~250 KB of problems", len(parts))
+	}
+	checkParts(t, in, parts)
+	all := strings.Join(parts, "")
+	for _, want := range []string{"deploy/f0000.yaml:7", "deploy/f1499.yaml:7", "Comment `/plan prod` to try again."} {
+		if !strings.Contains(all, want) {
+			t.Errorf("split comment set lacks %q", want)
+		}
+	}
+	if !strings.Contains(parts[0], "and 11 more notes") {
+		t.Error("notes beyond the first 20 are not summarised")
+	}
+}
+
 func TestRenderTruncatesOversizedObject(t *testing.T) {
 	in := driftDangerPlan()
 	var d strings.Builder
