@@ -151,6 +151,7 @@ environments:
 func TestParseRepoStructuralErrors(t *testing.T) {
 	cases := map[string]struct{ src, want string }{
 		"syntax":          {"version: 1\nenvironments:\n  a: [\n", ".tugboat.yaml:3: invalid YAML: did not find expected node content"},
+		"indentation":     {"version: 1\nenvironments:\n  a:\n    cluster: c\n    path: a\n   apply: auto\n", ".tugboat.yaml:6: invalid YAML: did not find expected key"},
 		"not a mapping":   {"- a\n- b\n", ".tugboat.yaml:1: want a mapping at the top level"},
 		"no version":      {"environments: {}\n", ".tugboat.yaml:1: version: missing"},
 		"wrong version":   {"version: 2\nenvironments: {}\n", ".tugboat.yaml:1: version: unsupported version 2"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -28,12 +29,7 @@ var yamlLine = regexp.MustCompile(`line (\d+): `)
 func (p *problems) parseDocument(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := 0
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-			line, _ = strconv.Atoi(msg[m[2]:m[3]])
-			msg = msg[:m[0]] + msg[m[1]:]
-		}
+		line, msg := syntaxErrorLine(data, err)
 		p.add(line, "invalid YAML: %s", msg)
 		return nil
 	}
@@ -154,4 +150,38 @@ func (p *problems) boolean(n *yaml.Node, where string) (bool, bool) {
 	}
 	p.add(n.Line, "%s: want true or false, got %s", where, kindName(n))
 	return false, false
+}
+
+// splitYAMLError separates the "line N: " of a YAML error from its message.
+func splitYAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+		n, _ := strconv.Atoi(msg[m[2]:m[3]])
+		return n, msg[:m[0]] + msg[m[1]:]
+	}
+	return 0, msg
+}
+
+// syntaxErrorLine finds the line of a syntax error. libyaml names the line
+// where the enclosing block starts, often well above the mistake; the
+// shortest prefix of the file (in whole lines) failing with the same
+// message ends at the mistake. Config files are small, so trying prefixes
+// line by line is cheap.
+func syntaxErrorLine(data []byte, err error) (int, string) {
+	line, msg := splitYAMLError(err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		if i+1 < line {
+			continue
+		}
+		var n yaml.Node
+		if e := yaml.Unmarshal(data[:end], &n); e != nil {
+			if _, m := splitYAMLError(e); m == msg {
+				return i + 1, msg
+			}
+		}
+	}
+	return line, msg
 }
