@@ -1,0 +1,118 @@
+package gh
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// PullRequest is what the bot needs to know about a pull request.
+type PullRequest struct {
+	Number int
+	State  string
+	Draft  bool
+	// HeadSHA is the PR's head commit; check runs and comment sets are keyed by it.
+	HeadSHA string
+	HeadRepo string // "owner/name" of the head branch's repository
+	BaseRef  string
+	BaseSHA  string
+	// Mergeable is false when the PR conflicts with its base.
+	Mergeable bool
+	// MergeCommitSHA is GitHub's test merge of head into base ("" when conflicting).
+	MergeCommitSHA string
+	Author         string
+	HTMLURL        string
+	// FromFork is true when the head branch lives in another repository.
+	FromFork bool
+}
+
+// MergeablePolicy bounds the wait for GitHub to compute a test merge.
+type MergeablePolicy struct {
+	// Timeout is the longest wait for mergeable to be known (default 30 s).
+	Timeout time.Duration
+	// Interval is the first pause between reads, doubled up to 2 s (default 250 ms).
+	Interval time.Duration
+}
+
+// PullRequest reads a pull request, waiting while GitHub still computes
+// its mergeability (mergeable: null), since the test merge commit is only
+// trustworthy once it is known.
+func (c *Client) PullRequest(ctx context.Context, repo Repo, number int, p MergeablePolicy) (*PullRequest, error) {
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Second
+	}
+	if p.Interval <= 0 {
+		p.Interval = 250 * time.Millisecond
+	}
+	deadline := time.Now().Add(p.Timeout)
+	interval := p.Interval
+	for {
+		pr, _, err := c.v3.PullRequests.Get(ctx, repo.Owner, repo.Name, number)
+		if err != nil {
+			return nil, wrap(err, "get pull request %s#%d", repo, number)
+		}
+		if pr.Mergeable != nil || pr.GetState() != "open" {
+			return convertPR(repo, pr), nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("pull request %s#%d: GitHub did not compute mergeability within %s", repo, number, p.Timeout)
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return nil, fmt.Errorf("pull request %s#%d: %w", repo, number, err)
+		}
+		interval = min(interval*2, 2*time.Second)
+	}
+}
+
+func convertPR(repo Repo, pr *github.PullRequest) *PullRequest {
+	out := &PullRequest{
+		Number:         pr.GetNumber(),
+		State:          pr.GetState(),
+		Draft:          pr.GetDraft(),
+		HeadSHA:        pr.GetHead().GetSHA(),
+		HeadRepo:       pr.GetHead().GetRepo().GetFullName(),
+		BaseRef:        pr.GetBase().GetRef(),
+		BaseSHA:        pr.GetBase().GetSHA(),
+		Mergeable:      pr.GetMergeable(),
+		MergeCommitSHA: pr.GetMergeCommitSHA(),
+		Author:         pr.GetUser().GetLogin(),
+		HTMLURL:        pr.GetHTMLURL(),
+	}
+	out.FromFork = out.HeadRepo != "" && out.HeadRepo != repo.FullName()
+	if !out.Mergeable {
+		out.MergeCommitSHA = ""
+	}
+	return out
+}
+
+// FirstParent returns the first parent of a commit. For GitHub's test merge
+// commit that is the base branch head the merge was computed against.
+func (c *Client) FirstParent(ctx context.Context, repo Repo, sha string) (string, error) {
+	commit, _, err := c.v3.Repositories.GetCommit(ctx, repo.Owner, repo.Name, sha, nil)
+	if err != nil {
+		return "", wrap(err, "get commit %s@%s", repo, short(sha))
+	}
+	if len(commit.Parents) == 0 {
+		return "", fmt.Errorf("commit %s@%s has no parent", repo, short(sha))
+	}
+	return commit.Parents[0].GetSHA(), nil
+}
+
+// CanWrite reports whether user has write access (write, maintain or
+// admin) to repo.
+func (c *Client) CanWrite(ctx context.Context, repo Repo, user string) (bool, error) {
+	perm, _, err := c.v3.Repositories.GetPermissionLevel(ctx, repo.Owner, repo.Name, user)
+	if err != nil {
+		if IsNotFound(err) {
+			return false, nil
+		}
+		return false, wrap(err, "permission of %s on %s", user, repo)
+	}
+	switch perm.GetPermission() {
+	case "admin", "maintain", "write":
+		return true, nil
+	}
+	return false, nil
+}
