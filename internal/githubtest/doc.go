@@ -1,0 +1,127 @@
+// Package githubtest is a GitHub emulator for tests and the sandbox: an
+// HTTP server that behaves like the parts of api.github.com tugboat uses
+// and checks every request it receives and every response it sends
+// against GitHub's own published REST API description
+// (@octokit/openapi 23.0.2, generated/api.github.com.json).
+//
+// # Starting one
+//
+//	s := githubtest.New(t)                      // closed, and contract-checked, at t's cleanup
+//	s, err := githubtest.NewServer(WithAddr(a)) // the sandbox; call s.Close()
+//
+// The test data (the description and the webhook schemas) comes from
+// `make testdata` (hack/testdata.sh) and is found in $TUGBOAT_TESTDATA or
+// <user cache dir>/tugboat/testdata. Without it New fails the test and says
+// to run `make testdata`.
+//
+// # Connecting a client
+//
+// s.App() is the GitHub App: its ID, RSA private key (PEM) and webhook
+// secret. Clients authenticate for real: the app's JWT (RS256, checked for
+// signature, iss and exp) for /app/*, and installation tokens from
+// POST /app/installations/{id}/access_tokens for everything else. Point
+// ghinstallation's BaseURL at s.URL() and go-github's BaseURL at s.URL()+"/",
+// or use WithEnterpriseURLs(s.URL(), s.URL()) / go-githubapp's V3APIURL =
+// s.URL(), V4APIURL = s.GraphQLURL(): /api/v3/* and /api/graphql work too.
+// s.UserToken(login) gives a token acting as a person.
+//
+// # State
+//
+//	s.CreateRepo("acme/infra", RepoOptions{Files: ...})  // a bare git repository on disk
+//	id := s.CreateInstallation("acme")                    // all of acme's repositories
+//	sha := s.Commit("acme/infra", "feature", files, "msg") // push; announces push + synchronize
+//	n := s.OpenPR("acme/infra", PROptions{Head: "feature", Author: "alice"})
+//	s.SetPermission("acme/infra", "bob", "write"); s.AddTeamMember("acme", "platform", "bob", "")
+//	s.Protect("acme/infra", "main", BranchProtection{RequiredContexts: ..., RequiredApprovals: 1})
+//	s.Comment / EditComment / Approve / Review / DismissReview / RequestAction /
+//	RerequestCheckRun / RerequestCheckSuite / Merge / ClosePR / ReopenPR / ReadyForReview /
+//	SetStatus / Fork / Branch / DeleteFiles
+//
+// A pull request's merge_commit_sha is a real test merge of head into base
+// made with git (git merge-tree, then commit-tree with both parents) and
+// recomputed whenever either branch moves. On conflict mergeable is false,
+// mergeable_state "dirty" and merge_commit_sha keeps the last good merge,
+// as on GitHub. Otherwise mergeable_state is draft, blocked (required
+// contexts or approvals missing), behind (the base moved on), unstable (a
+// check failed) or clean. WithMergeableDelay(d) reports mergeable null for
+// d after a push, as GitHub does while it computes.
+//
+// Setup helpers fail the test (t.Fatalf) on error under New, and panic
+// under NewServer.
+//
+// # Inspection
+//
+// s.Comments, s.CheckRuns, s.Statuses, s.Reactions, s.Issues and s.PR show
+// what a client left behind, in order. s.Deliveries lists webhook
+// deliveries with their response code and latency; s.Redeliver(id) sends
+// one again with the same X-GitHub-Delivery; s.WaitForDeliveries waits for
+// the queue to drain.
+//
+// # Webhooks
+//
+// s.SetWebhook(url, secret) sets where deliveries go. Every state change
+// GitHub would announce is delivered asynchronously, in order, with
+// GitHub's headers (X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256,
+// the Hookshot user agent), to repositories some installation covers.
+// Payloads carry exactly the fields of @octokit/webhooks-schemas 7.6.1
+// (shaped like @octokit/webhooks-examples) and are validated against those
+// schemas with santhosh-tekuri/jsonschema (draft-07).
+//
+// # Faults
+//
+//	s.Fault("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", Fault{Status: 502, Times: 2})
+//	s.Fault("POST", "/repos/acme/infra/issues/*/comments", Fault{SecondaryRateLimit: true, RetryAfter: time.Second})
+//	s.Fault("GET", "...", Fault{Delay: time.Second})
+//	s.ReplicationLag("/repos/{owner}/{repo}/pulls/{pull_number}", 200*time.Millisecond) // 404s right after webhooks
+//
+// # The contract
+//
+// Requests are routed by kin-openapi's gorillamux router over GitHub's
+// description and validated with openapi3filter before the handler runs;
+// responses are validated after. A method/path GitHub does not have, a
+// body or parameter that fails its schema, an operation GitHub has but the
+// emulator does not implement, a response that fails its schema, and a
+// webhook payload that fails its schema are all recorded as contract
+// failures (s.ContractFailures) and fail the test at cleanup; the request
+// gets a 500 naming the problem. Tests that provoke one on purpose call
+// s.TakeContractFailures.
+//
+// The description is loaded and parsed once per process (about 0.6 s):
+// only the operations the emulator serves are parsed in full, with the
+// components they reach; every other operation is kept as a stub so its
+// path still routes.
+//
+// Exceptions and adjustments, all of them:
+//
+//   - /graphql (and /api/graphql) is not in the REST description. It
+//     answers the minimizeComment mutation only, with exactly the fields
+//     the query selects; any other query is a "not emulated" failure.
+//   - The tarball download URL (/_download/{token}, where
+//     GET /repos/{o}/{r}/tarball/{ref} redirects with 302, like codeload)
+//     is not in the description either.
+//   - The HTML pages (/ and /{owner}/{repo}/pull/{n}, and their forms) are
+//     the emulator's own.
+//   - contents/{path} may contain slashes (OpenAPI 3.0 path parameters
+//     cannot), and contents/ (the root) is routed as path "/".
+//   - A request body that is the JSON literal null counts as no body:
+//     ghinstallation sends one to access_tokens and GitHub accepts it.
+//   - Limits the description does not state are enforced by the emulator
+//     with GitHub's 422 ("body is too long (maximum is 65536
+//     characters)"): comment and issue bodies 65,536 characters, status
+//     descriptions 140, check-run output summary and text 65,535,
+//     annotations 50 per request, actions 3 with label and identifier ≤ 20
+//     and description ≤ 40. Where the description does state a limit
+//     (maxLength, maxItems), the request is a contract failure and still
+//     gets GitHub's 422.
+//   - GitHub's description types /app/installations' account as allOf(user,
+//     enterprise); accounts there carry the enterprise's fields too.
+//
+// # The pull request page
+//
+// GET /{owner}/{repo}/pull/{n} renders the conversation (Markdown via
+// goldmark with GFM; raw HTML such as <details> is kept, as GitHub does),
+// reviews, check runs (summary and text as Markdown, action buttons on
+// completed runs), statuses and the merge box, with forms to comment,
+// review, merge and press check-run buttons as any known user. The forms
+// change state and emit the same webhooks as the API would.
+package githubtest
