@@ -1,0 +1,243 @@
+// Package queue is the bot's githubapp.Scheduler: webhooks are acknowledged
+// as soon as they are queued, events of one pull request run in order and
+// one at a time while different pull requests run in parallel, and a
+// delivery is de-duplicated by its X-GitHub-Delivery id.
+//
+// go-githubapp's own QueueAsyncScheduler is a single FIFO: two events of
+// one PR can run at once (a push racing a /plan) and nothing drains it on
+// shutdown, hence this one.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// KeyFunc says which events must be serialized: events with the same key
+// run in order, one at a time. The handlers key by repository and pull
+// request number.
+type KeyFunc func(d githubapp.Dispatch) string
+
+// Options configure a Scheduler.
+type Options struct {
+	// Size bounds the events waiting (default 1000); beyond it Schedule
+	// answers githubapp.ErrCapacityExceeded, which the dispatcher turns
+	// into a 503 so that GitHub records the delivery as failed.
+	Size int
+	// Workers is how many events run at once (default 4).
+	Workers int
+	Key     KeyFunc
+	// Remember is how many handled delivery ids are kept to recognise
+	// duplicates (default 10,000).
+	Remember int
+	Log      zerolog.Logger
+	Metrics  *Metrics
+}
+
+// Scheduler implements githubapp.Scheduler.
+type Scheduler struct {
+	opts Options
+	// base is the parent of every handler's context; cancelled when a
+	// drain runs out of time.
+	base   context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	wake     *sync.Cond
+	queues   map[string][]item // per key, in arrival order
+	ready    []string          // keys with work and no running event, oldest first
+	running  map[string]bool   // keys with an event being handled
+	inflight map[string]bool   // delivery ids queued or running
+	seen     *idSet            // delivery ids handled successfully
+	waiting  int
+	busy     int
+	closed   bool
+	workers  sync.WaitGroup
+}
+
+type item struct {
+	d        githubapp.Dispatch
+	log      zerolog.Logger
+	received time.Time
+}
+
+// New starts a scheduler's workers.
+func New(opts Options) *Scheduler {
+	if opts.Size <= 0 {
+		opts.Size = 1000
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Remember <= 0 {
+		opts.Remember = 10000
+	}
+	if opts.Key == nil {
+		opts.Key = func(githubapp.Dispatch) string { return "" }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Scheduler{
+		opts:     opts,
+		base:     ctx,
+		cancel:   cancel,
+		queues:   map[string][]item{},
+		running:  map[string]bool{},
+		inflight: map[string]bool{},
+		seen:     newIDSet(opts.Remember),
+	}
+	s.wake = sync.NewCond(&s.mu)
+	for i := 0; i < opts.Workers; i++ {
+		s.workers.Add(1)
+		go s.work()
+	}
+	return s
+}
+
+// ErrDraining is returned (wrapped in githubapp.ErrCapacityExceeded) once
+// shutdown has begun.
+var ErrDraining = errors.New("shutting down")
+
+// Schedule queues d. A delivery id already queued, running or handled is
+// acknowledged without running again.
+func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
+	log := zerolog.Ctx(ctx).With().Logger()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		s.opts.Metrics.delivery(d.EventType, OutcomeRejected)
+		return fmt.Errorf("%w: %w", githubapp.ErrCapacityExceeded, ErrDraining)
+	}
+	if d.DeliveryID != "" && (s.inflight[d.DeliveryID] || s.seen.has(d.DeliveryID)) {
+		s.opts.Metrics.delivery(d.EventType, OutcomeDuplicate)
+		log.Info().Msg("duplicate delivery, already handled or in progress")
+		return nil
+	}
+	if s.waiting >= s.opts.Size {
+		s.opts.Metrics.delivery(d.EventType, OutcomeRejected)
+		return githubapp.ErrCapacityExceeded
+	}
+	key := s.opts.Key(d)
+	s.queues[key] = append(s.queues[key], item{d: d, log: log, received: time.Now()})
+	if len(s.queues[key]) == 1 && !s.running[key] {
+		s.ready = append(s.ready, key)
+	}
+	if d.DeliveryID != "" {
+		s.inflight[d.DeliveryID] = true
+	}
+	s.waiting++
+	s.opts.Metrics.depth(s.waiting)
+	s.wake.Signal()
+	return nil
+}
+
+// work runs events until the scheduler is closed and empty.
+func (s *Scheduler) work() {
+	defer s.workers.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for len(s.ready) == 0 && !(s.closed && s.waiting == 0) {
+			s.wake.Wait()
+		}
+		if len(s.ready) == 0 {
+			s.wake.Broadcast() // let the other workers see the end too
+			return
+		}
+		key := s.ready[0]
+		s.ready = s.ready[1:]
+		it := s.queues[key][0]
+		s.queues[key] = s.queues[key][1:]
+		s.running[key] = true
+		s.waiting--
+		s.busy++
+		s.opts.Metrics.depth(s.waiting)
+		s.mu.Unlock()
+
+		err := s.execute(it)
+
+		s.mu.Lock()
+		s.busy--
+		delete(s.running, key)
+		if it.d.DeliveryID != "" {
+			delete(s.inflight, it.d.DeliveryID)
+			if err == nil {
+				s.seen.add(it.d.DeliveryID)
+			}
+		}
+		if len(s.queues[key]) > 0 {
+			s.ready = append(s.ready, key)
+			s.wake.Signal()
+		} else {
+			delete(s.queues, key)
+		}
+		if s.closed && s.waiting == 0 && s.busy == 0 {
+			s.wake.Broadcast()
+		}
+	}
+}
+
+// execute runs one event, turning a panic into an error.
+func (s *Scheduler) execute(it item) (err error) {
+	ctx := it.log.WithContext(githubapp.InitializeResponder(s.base))
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
+		}
+		outcome := OutcomeHandled
+		if err != nil {
+			outcome = OutcomeFailed
+			it.log.Error().Err(err).Dur("took", time.Since(start)).Msg("handling the event failed; a redelivery will run it again")
+		} else {
+			it.log.Debug().Dur("took", time.Since(start)).Dur("waited", start.Sub(it.received)).Msg("event handled")
+		}
+		s.opts.Metrics.delivery(it.d.EventType, outcome)
+	}()
+	return it.d.Execute(ctx)
+}
+
+// Depth is the number of events waiting (not counting those running).
+func (s *Scheduler) Depth() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+// Shutdown stops accepting events and waits for the queued and running
+// ones to finish. When ctx ends first, the running handlers' contexts are
+// cancelled, the rest is dropped, and ctx's error is returned.
+func (s *Scheduler) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.wake.Broadcast()
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		s.mu.Lock()
+		dropped := s.waiting
+		s.queues = map[string][]item{}
+		s.ready = nil
+		s.waiting = 0
+		s.wake.Broadcast()
+		s.mu.Unlock()
+		s.opts.Log.Warn().Int("dropped", dropped).Msg("shutdown: gave up draining the event queue")
+		<-done
+		return ctx.Err()
+	}
+}
