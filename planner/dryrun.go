@@ -142,20 +142,7 @@ func (e *engine) plan(ctx context.Context, t *target) outcome {
 		}
 		fetched = true
 	}
-	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore, live != nil).MarshalJSON()
-	if err != nil {
-		return e.problem(t, fmt.Sprintf("encode object: %v", err))
-	}
-	force := true
-	reqCtx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	result, err := e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(reqCtx,
-		t.ref.Name, types.ApplyPatchType, body, metav1.PatchOptions{
-			DryRun:          []string{metav1.DryRunAll},
-			FieldManager:    kube.FieldManager,
-			Force:           &force,
-			FieldValidation: metav1.FieldValidationStrict,
-		})
+	result, err := e.dryRun(ctx, t, live != nil)
 	if err != nil {
 		return e.failure(ctx, t, err)
 	}
@@ -164,11 +151,56 @@ func (e *engine) plan(ctx context.Context, t *target) outcome {
 			return e.failure(ctx, t, err)
 		}
 	}
+	// The live object (often from a LIST made a moment earlier) and the
+	// dry-run must see the same version of the object, or a controller's
+	// concurrent write (a Deployment's revision annotation) shows up as a
+	// change. The dry-run answers with the resourceVersion it was based on
+	// (none for a create): re-read until both agree.
+	for attempt := 0; rv(live) != result.GetResourceVersion() && attempt < consistencyAttempts; attempt++ {
+		if live, err = getLive(ctx, e.cluster.Dynamic, t.mapping.Resource, t.ref.Namespace, t.ref.Name); err != nil {
+			return e.failure(ctx, t, err)
+		}
+		if rv(live) == result.GetResourceVersion() {
+			break
+		}
+		if result, err = e.dryRun(ctx, t, live != nil); err != nil {
+			return e.failure(ctx, t, err)
+		}
+	}
 	var liveObj map[string]any
 	if live != nil {
 		liveObj = live.Object
 	}
 	return e.compare(t, liveObj, result.Object, "planned")
+}
+
+// consistencyAttempts bounds the re-reads of an object that keeps changing
+// while it is planned.
+const consistencyAttempts = 3
+
+func rv(obj *unstructured.Unstructured) string {
+	if obj == nil {
+		return ""
+	}
+	return obj.GetResourceVersion()
+}
+
+// dryRun sends the object as the applier will, with dryRun=All.
+func (e *engine) dryRun(ctx context.Context, t *target, exists bool) (*unstructured.Unstructured, error) {
+	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore, exists).MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode object: %w", err)
+	}
+	force := true
+	reqCtx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	return e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(reqCtx,
+		t.ref.Name, types.ApplyPatchType, body, metav1.PatchOptions{
+			DryRun:          []string{metav1.DryRunAll},
+			FieldManager:    kube.FieldManager,
+			Force:           &force,
+			FieldValidation: metav1.FieldValidationStrict,
+		})
 }
 
 // compare normalizes both sides, masks Secrets and makes the change.
