@@ -101,12 +101,20 @@ func cell(md string) string {
 // text escapes plain text for inline Markdown: emphasis, code, link, table,
 // strikethrough and math delimiters are backslash-escaped, HTML is written as
 // entities, and '@' gets a zero-width space so "@org/team" in an error message
-// pings nobody. The result is meant to follow other text on a line, never to
-// start one (a leading "-" or "#" would still start a block).
+// pings nobody. The result is also safe at the start of a line: leading
+// spaces are dropped and a character that would open a block there (a
+// heading, list, quote or setext underline) is escaped.
 func text(s string) string {
-	s = oneLine(s)
+	s = strings.TrimSpace(oneLine(s))
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
+	if n := leadingDigits(s); n > 0 && n < len(s) && (s[n] == '.' || s[n] == ')') {
+		// "1. x" would start an ordered list.
+		b.WriteString(s[:n] + `\` + s[n:n+1])
+		s = s[n+1:]
+	} else if s != "" && strings.IndexByte("#-+=", s[0]) >= 0 {
+		b.WriteByte('\\')
+	}
 	for _, r := range s {
 		switch r {
 		case '<':
@@ -125,6 +133,14 @@ func text(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func leadingDigits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // htmlText escapes text for raw-HTML contexts such as <summary>, where

@@ -30,7 +30,7 @@ const partBudget = MaxCommentChars - 1024
 // EnvPlan is one environment's share of a plan comment.
 type EnvPlan struct {
 	Env     string
-	Cluster string
+	Cluster string // defaults to Plan.Cluster
 	Mode    ApplyMode
 	// Plan is the environment's plan; nil when Unaffected or Failure is set.
 	Plan *planner.Plan

@@ -107,7 +107,11 @@ func (r renderer) header() string {
 // row is one line of the summary table.
 func (r renderer) row(e EnvPlan) string {
 	name := "**" + text(envLabel(e.Env)) + "**"
-	cluster := code(clip(e.Cluster, 100))
+	c := e.Cluster
+	if c == "" && e.Plan != nil {
+		c = e.Plan.Cluster
+	}
+	cluster := code(clip(c, 100))
 	switch {
 	case e.Failure != "" || (e.Plan == nil && !e.Unaffected):
 		return fmt.Sprintf("| %s | %s | ⚠️ not planned: tugboat failed | | | | %s |\n", name, cell(cluster), cell(applyHow(e)))

@@ -359,3 +359,11 @@ func FuzzRender(f *testing.F) {
 		renderMarkdown(t, cr.Text)
 	})
 }
+
+func TestRenderClusterFromPlan(t *testing.T) {
+	in := twoEnvPlan()
+	in.Envs[1].Cluster = ""
+	if main := RenderPlanComments(in)[0]; !strings.Contains(main, "| **prod** | `prod-us1` |") {
+		t.Errorf("cluster not taken from the plan:\n%s", main)
+	}
+}
