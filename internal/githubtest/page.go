@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"bytes"
+	"fmt"
 	_ "embed"
 	"html/template"
 	"net/http"
@@ -30,6 +31,33 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.indexPage(w, tmpl) })
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", func(w http.ResponseWriter, r *http.Request) { s.pullPage(w, r, tmpl) })
 	mux.HandleFunc("POST /{owner}/{repo}/pull/{number}/{action}", s.pageAction)
+	mux.HandleFunc("GET /{owner}/{repo}/runs/{id}", s.runPage)
+}
+
+// runPage is a check run's html_url (and default details_url): it shows
+// the run on the page of the pull request whose head it checked.
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
+	full := r.PathValue("owner") + "/" + r.PathValue("repo")
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	rp, err := s.repo(full)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range rp.checkRuns {
+		if c.id != id {
+			continue
+		}
+		for _, pr := range sortedPulls(rp) {
+			if pr.headSHA == c.headSHA {
+				http.Redirect(w, r, fmt.Sprintf("/%s/pull/%d#check-run-%d", full, pr.number, id), http.StatusFound)
+				return
+			}
+		}
+	}
+	http.NotFound(w, r)
 }
 
 // markdown renders GitHub-flavored Markdown. Raw HTML is let through, as

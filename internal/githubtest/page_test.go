@@ -59,6 +59,17 @@ func TestPullRequestPageRendersMarkdown(t *testing.T) {
 	if strings.Count(html, "<details><summary>ConfigMap apps/app</summary>") != 1 {
 		t.Errorf("plan rendered more than once")
 	}
+	// A check run's html_url leads to it on the pull request's page.
+	runs := f.s.CheckRuns(testRepo, head)
+	run := must[*github.CheckRun](t)(f.gh.Checks.GetCheckRun(f.ctx, "acme", "infra", runs[0].ID))
+	resp, err := http.Get(run.GetHTMLURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/acme/infra/pull/"+itoa(n) || resp.Request.URL.Fragment != "" && resp.Request.URL.Fragment != "check-run-"+itoa64(run.GetID()) {
+		t.Errorf("check run html_url led to %s", resp.Request.URL)
+	}
 	idx := getPage(t, f.s, "/")
 	if !strings.Contains(idx, `href="/acme/infra/pull/1"`) {
 		t.Errorf("index lacks the pull request link")
