@@ -24,6 +24,8 @@ type Server struct {
 	// DigestKeyFile holds the key of the plan digest's Secret HMAC. Empty:
 	// DefaultDigestKeyFile, created on first use.
 	DigestKeyFile string `yaml:"digest_key_file"`
+	// App is the GitHub App's part (server_app.go).
+	App `yaml:",inline"`
 }
 
 // Cluster says how to reach one cluster: a kubeconfig (optionally one of
