@@ -2,8 +2,8 @@ package githubtest
 
 import (
 	"bytes"
-	"fmt"
 	_ "embed"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
