@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/internal/githubtest"
+)
+
+// planTimeout bounds the wait for a plan: GitHub users expect one within
+// seconds, so a minute means something is broken.
+const planTimeout = 90 * time.Second
+
+// expectedPlan is what the bot must show for one commit of the pull request.
+type expectedPlan struct {
+	// Rows are summary-table lines the main comment must contain.
+	Rows []string
+	// Mentions must appear somewhere in the comment set.
+	Mentions []string
+	// Conclusions of the check runs, by name.
+	Conclusions map[string]string
+}
+
+// planOfPR is the plan of the pull request as opened: staging updates the
+// Secret, api-config, web and a FeatureFlag and deletes debug-toolbox;
+// prod updates web and api. Staging waits for /apply; prod deploys on merge.
+var planOfPR = expectedPlan{
+	Rows: []string{
+		"| **prod** | `prod` | +0 ~2 −0 | 0 |",
+		"| **staging** | `staging` | +0 ~4 −1 | 0 |",
+	},
+	Mentions: []string{"ghcr.io/acme/shop-web:1.6.0", "CHECKOUT_TIMEOUT: 45s", "debug-toolbox", "replicas: 4"},
+	Conclusions: map[string]string{
+		"tugboat/staging": "action_required",
+		"tugboat/prod":    "success",
+	},
+}
+
+// planAfterFollowUp adds staging's api replica change.
+var planAfterFollowUp = expectedPlan{
+	Rows: []string{
+		"| **prod** | `prod` | +0 ~2 −0 | 0 |",
+		"| **staging** | `staging` | +0 ~5 −1 | 0 |",
+	},
+	Mentions:    []string{"replicas: 2"},
+	Conclusions: planOfPR.Conclusions,
+}
+
+// secretValues must never appear anywhere GitHub can show, encoded or not:
+// the Secret's values on main and in the pull request.
+var secretValues = []string{"staging-db-password", "sk_test_51h44b72", "sk_test_7f3e09aa", "prod-db-password", "sk_live_98f21c0d"}
+
+// runScript drives the pull request the way a person would and checks what
+// they would see at each step. It returns the first thing that is wrong.
+func (s *Sandbox) runScript(ctx context.Context) error {
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"the plan of the opened pull request", func(ctx context.Context) error {
+			_, err := s.waitForPlan(ctx, planOfPR)
+			return err
+		}},
+		{"/plan staging re-plans the same commit in place", s.checkReplan},
+		{"a read-only user's /plan is refused with an explanation", s.checkReadOnlyPlan},
+		{"a push gets a new plan; the old one is minimized", s.checkPush},
+		{"no Secret value anywhere on GitHub", s.checkNoSecrets},
+	}
+	for _, st := range steps {
+		t := time.Now()
+		if err := st.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		s.p.printf("ok   %s (%s)", st.name, since(t))
+	}
+	return nil
+}
+
+// planView is a plan as the PR page shows it for one commit.
+type planView struct {
+	HeadSHA string
+	Main    githubtest.Comment
+	All     []githubtest.Comment // the comment set, main first
+	Checks  map[string]githubtest.CheckRun
+}
+
+// waitForPlan waits until the head commit's check runs have completed and
+// the bot's comment set for it is posted, then checks them against want.
+func (s *Sandbox) waitForPlan(ctx context.Context, want expectedPlan) (planView, error) {
+	var v planView
+	var problem error
+	err := poll(ctx, planTimeout, func() bool {
+		v, problem = s.currentPlan(want)
+		return problem == nil
+	})
+	if err != nil {
+		return v, fmt.Errorf("%w; last seen: %v (bot log: %s)", err, problem, s.BotLog)
+	}
+	return v, nil
+}
+
+// currentPlan reads the plan for the pull request's head as it stands and
+// says what does not (yet) match want.
+func (s *Sandbox) currentPlan(want expectedPlan) (planView, error) {
+	pr := s.GitHub.PR(repoName, s.PR)
+	v := planView{HeadSHA: pr.HeadSHA, Checks: map[string]githubtest.CheckRun{}}
+	for _, c := range s.GitHub.CheckRuns(repoName, pr.HeadSHA) {
+		v.Checks[c.Name] = c // later runs of a name replace earlier ones
+	}
+	for name, conclusion := range want.Conclusions {
+		c, ok := v.Checks[name]
+		switch {
+		case !ok:
+			return v, fmt.Errorf("no check run %s on %s", name, short(pr.HeadSHA))
+		case c.Status != "completed":
+			return v, fmt.Errorf("check run %s is %s", name, c.Status)
+		case c.Conclusion != conclusion:
+			return v, fmt.Errorf("check run %s concluded %s (want %s): %s", name, c.Conclusion, conclusion, c.Title)
+		}
+	}
+	planned := map[string]bool{pr.HeadSHA: true, pr.MergeCommitSHA: true}
+	for _, c := range s.GitHub.Comments(repoName, s.PR) {
+		m, ok := comments.ParseMarker(c.Body)
+		if !ok || c.Author != s.GitHub.Bot().Login || c.Minimized != "" || !planned[m.SHA] {
+			continue
+		}
+		if m.Part == 1 {
+			v.Main = c
+		}
+		v.All = append(v.All, c)
+	}
+	if v.Main.ID == 0 {
+		return v, fmt.Errorf("no plan comment for %s yet", short(pr.HeadSHA))
+	}
+	for _, row := range want.Rows {
+		if !strings.Contains(v.Main.Body, row) {
+			return v, fmt.Errorf("plan comment lacks the summary row %q:\n%s", row, head(v.Main.Body, 1200))
+		}
+	}
+	all := ""
+	for _, c := range v.All {
+		all += c.Body
+	}
+	for _, m := range want.Mentions {
+		if !strings.Contains(all, m) {
+			return v, fmt.Errorf("plan comment does not mention %q", m)
+		}
+	}
+	return v, nil
+}
+
+func (s *Sandbox) checkReplan(ctx context.Context) error {
+	before, err := s.currentPlan(planOfPR)
+	if err != nil {
+		return err
+	}
+	id, err := s.comment("carol", "/plan staging")
+	if err != nil {
+		return err
+	}
+	if err := poll(ctx, planTimeout, func() bool { return hasReaction(s.GitHub.Comments(repoName, s.PR), id, "eyes") }); err != nil {
+		return fmt.Errorf("no 👀 reaction on carol's /plan: %w", err)
+	}
+	var after planView
+	err = poll(ctx, planTimeout, func() bool {
+		after, err = s.currentPlan(planOfPR)
+		return err == nil && after.Main.UpdatedAt.After(before.Main.UpdatedAt)
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("comment %d not updated: %w", before.Main.ID, err)
+	case after.Main.ID != before.Main.ID:
+		return fmt.Errorf("a new comment %d was posted instead of editing %d", after.Main.ID, before.Main.ID)
+	}
+	return nil
+}
+
+func (s *Sandbox) checkReadOnlyPlan(ctx context.Context) error {
+	before := len(s.GitHub.Comments(repoName, s.PR))
+	if _, err := s.comment("dave", "/plan"); err != nil {
+		return err
+	}
+	return poll(ctx, planTimeout, func() bool {
+		cs := s.GitHub.Comments(repoName, s.PR)
+		for _, c := range cs[min(before, len(cs)):] {
+			if c.Author == s.GitHub.Bot().Login {
+				if _, isPlan := comments.ParseMarker(c.Body); !isPlan && strings.Contains(c.Body, "/plan") {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+func (s *Sandbox) checkPush(ctx context.Context) error {
+	before, err := s.currentPlan(planOfPR)
+	if err != nil {
+		return err
+	}
+	res, err := s.push("")
+	if err != nil {
+		return err
+	}
+	s.p.printf("     pushed %s: %s", short(res.SHA), res.Message)
+	after, err := s.waitForPlan(ctx, planAfterFollowUp)
+	if err != nil {
+		return err
+	}
+	if after.HeadSHA != res.SHA {
+		return fmt.Errorf("planned %s, pushed %s", short(after.HeadSHA), short(res.SHA))
+	}
+	for _, c := range s.GitHub.Comments(repoName, s.PR) {
+		if c.ID == before.Main.ID && c.Minimized != "OUTDATED" {
+			return fmt.Errorf("the previous plan comment %d is not minimized as OUTDATED (%q)", c.ID, c.Minimized)
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) checkNoSecrets(context.Context) error {
+	var texts []string
+	for _, c := range s.GitHub.Comments(repoName, s.PR) {
+		texts = append(texts, c.Body)
+	}
+	for _, sha := range []string{s.GitHub.PR(repoName, s.PR).HeadSHA} {
+		for _, c := range s.GitHub.CheckRuns(repoName, sha) {
+			texts = append(texts, c.Title, c.Summary, c.Text)
+		}
+	}
+	for _, t := range texts {
+		for _, v := range secretValues {
+			if strings.Contains(t, v) || strings.Contains(t, base64.StdEncoding.EncodeToString([]byte(v))) {
+				return fmt.Errorf("Secret value %q shown on GitHub", v)
+			}
+		}
+	}
+	return nil
+}
+
+// comment posts body as login on the pull request, as the PR page's form
+// does, and returns the comment's id.
+func (s *Sandbox) comment(login, body string) (int64, error) {
+	var id int64
+	err := emulator("comment", func() { id = s.GitHub.Comment(repoName, s.PR, login, body) })
+	return id, err
+}
+
+func hasReaction(cs []githubtest.Comment, id int64, content string) bool {
+	for _, c := range cs {
+		if c.ID != id {
+			continue
+		}
+		for _, r := range c.Reactions {
+			if r.Content == content {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// poll calls ok until it returns true, the timeout passes or ctx ends.
+func poll(ctx context.Context, timeout time.Duration, ok func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("not within %s", timeout)
+			}
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
