@@ -14,7 +14,7 @@ type PullRequest struct {
 	State  string
 	Draft  bool
 	// HeadSHA is the PR's head commit; check runs and comment sets are keyed by it.
-	HeadSHA string
+	HeadSHA  string
 	HeadRepo string // "owner/name" of the head branch's repository
 	BaseRef  string
 	BaseSHA  string
@@ -115,4 +115,18 @@ func (c *Client) CanWrite(ctx context.Context, repo Repo, user string) (bool, er
 		return true, nil
 	}
 	return false, nil
+}
+
+// PullForCommit finds the open pull request whose head is sha (0 if none).
+func (c *Client) PullForCommit(ctx context.Context, repo Repo, sha string) (int, error) {
+	prs, _, err := c.v3.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, nil)
+	if err != nil {
+		return 0, wrap(err, "pull requests of commit %s@%s", repo, short(sha))
+	}
+	for _, pr := range prs {
+		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {
+			return pr.GetNumber(), nil
+		}
+	}
+	return 0, nil
 }

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/ops"
+)
+
+// CheckRun answers the buttons of tugboat's check runs: "Re-run" and the
+// Re-plan action plan the environment again; Apply comes with part 2.
+type CheckRun struct{ *Base }
+
+// Handles implements githubapp.EventHandler.
+func (h CheckRun) Handles() []string { return []string{"check_run"} }
+
+// Handle implements githubapp.EventHandler.
+func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error {
+	var ev github.CheckRunEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return fmt.Errorf("decode check_run event: %w", err)
+	}
+	full := ev.GetRepo().GetFullName()
+	run := ev.GetCheckRun()
+	name := run.GetName()
+	if name != "tugboat" && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
+		return nil
+	}
+	identifier := ev.GetRequestedAction().Identifier
+	switch {
+	case ev.GetAction() == "rerequested":
+	case ev.GetAction() == "requested_action" && (identifier == ops.ActionReplan || identifier == ops.ActionApply):
+	default:
+		return nil
+	}
+	number, err := h.pullRequestOf(ctx, ev)
+	if err != nil || number == 0 {
+		return err
+	}
+	ctx, pr, err := h.pr(ctx, ev.GetInstallation().GetID(), full, number)
+	if err != nil {
+		return err
+	}
+	pr.Log = pr.Log.With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger()
+	if identifier == ops.ActionApply {
+		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(comments.Command{Verb: comments.VerbApply}))
+	}
+	var envs []string
+	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && env != "config" {
+		envs = []string{env}
+	}
+	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr, Envs: envs})
+}
+
+// pullRequestOf finds the pull request of a check run. GitHub lists it in
+// the payload only for PRs from the same repository; for forks it is looked
+// up by the head commit.
+func (h CheckRun) pullRequestOf(ctx context.Context, ev github.CheckRunEvent) (int, error) {
+	for _, p := range ev.GetCheckRun().PullRequests {
+		if p.GetNumber() != 0 {
+			return p.GetNumber(), nil
+		}
+	}
+	c, err := h.Clients.Installation(ev.GetInstallation().GetID())
+	if err != nil {
+		return 0, err
+	}
+	return c.PullForCommit(ctx, splitRepo(ev.GetRepo().GetFullName()), ev.GetCheckRun().GetHeadSHA())
+}

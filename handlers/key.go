@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/palantir/go-githubapp/githubapp"
+)
+
+// EventKey is the scheduler's serialization key: events of one pull
+// request (by repository and number, or for a check run without a listed
+// PR, by head commit) run in order and one at a time.
+func EventKey(d githubapp.Dispatch) string {
+	var p struct {
+		Number     int `json:"number"`
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+		Issue struct {
+			Number int `json:"number"`
+		} `json:"issue"`
+		CheckRun struct {
+			HeadSHA      string `json:"head_sha"`
+			PullRequests []struct {
+				Number int `json:"number"`
+			} `json:"pull_requests"`
+		} `json:"check_run"`
+	}
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		return d.EventType
+	}
+	repo := p.Repository.FullName
+	switch {
+	case p.Number != 0:
+		return fmt.Sprintf("%s#%d", repo, p.Number)
+	case p.Issue.Number != 0:
+		return fmt.Sprintf("%s#%d", repo, p.Issue.Number)
+	case len(p.CheckRun.PullRequests) > 0:
+		return fmt.Sprintf("%s#%d", repo, p.CheckRun.PullRequests[0].Number)
+	case p.CheckRun.HeadSHA != "":
+		return repo + "@" + p.CheckRun.HeadSHA
+	}
+	return repo
+}

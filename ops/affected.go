@@ -1,0 +1,91 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing/fstest"
+
+	"github.com/tugboatops/tugboat/config"
+)
+
+// changedFiles lists the files that differ between two trees: added,
+// removed or modified. For the base branch head and GitHub's test merge,
+// that is exactly what merging the pull request would change.
+func changedFiles(base, merge fstest.MapFS) []string {
+	var out []string
+	for name, f := range merge {
+		if f.Mode.IsDir() {
+			continue
+		}
+		if b, ok := base[name]; !ok || b.Mode.IsDir() || !bytes.Equal(b.Data, f.Data) {
+			out = append(out, name)
+		}
+	}
+	for name, f := range base {
+		if f.Mode.IsDir() {
+			continue
+		}
+		if _, ok := merge[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// touches reports whether any changed file lies under dir.
+func touches(changed []string, dir string) bool {
+	for _, f := range changed {
+		if dir == "." || dir == "" || f == dir || strings.HasPrefix(f, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// affected reports whether the pull request changes what env deploys:
+// files under its path changed, or its rendered output (which may draw on
+// files elsewhere, such as a Kustomize base) differs between base and merge.
+func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge fstest.MapFS, changed []string) (bool, error) {
+	if len(changed) == 0 {
+		return false, nil
+	}
+	if touches(changed, env.Path) {
+		return true, nil
+	}
+	before, err := o.renderDigest(ctx, base, env)
+	if err != nil {
+		return false, err
+	}
+	after, err := o.renderDigest(ctx, merge, env)
+	if err != nil {
+		return false, err
+	}
+	return before != after, nil
+}
+
+// renderDigest is a canonical text of an environment's render: objects and
+// problems, sorted.
+func (o *Ops) renderDigest(ctx context.Context, tree fstest.MapFS, env config.Environment) (string, error) {
+	objs, probs, err := o.renderer.Render(ctx, tree, env)
+	if err != nil {
+		return "", fmt.Errorf("render %s: %w", env.Name, err)
+	}
+	items := make([]string, 0, len(objs)+len(probs))
+	for _, obj := range objs {
+		data, err := json.Marshal(obj.Obj.Object)
+		if err != nil {
+			return "", fmt.Errorf("render %s: %w", env.Name, err)
+		}
+		items = append(items, string(data))
+	}
+	for _, p := range probs {
+		items = append(items, "problem: "+p.Object+": "+p.Message)
+	}
+	sort.Strings(items)
+	return strings.Join(items, "\n"), nil
+}

@@ -1,0 +1,58 @@
+package ops
+
+import (
+	"context"
+
+	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/gh"
+)
+
+// Check-run action identifiers (≤ 20 characters); the handlers answer them.
+const (
+	ActionApply  = "apply"
+	ActionReplan = "plan"
+)
+
+var (
+	applyAction  = gh.Action{Label: "Apply", Description: "Apply this plan to the environment", Identifier: ActionApply}
+	replanAction = gh.Action{Label: "Re-plan", Description: "Plan this environment again", Identifier: ActionReplan}
+)
+
+// CheckPrefix starts the name of every environment's check run.
+const CheckPrefix = "tugboat/"
+
+func checkName(env string) string { return CheckPrefix + env }
+
+// conclude completes an environment's check run with its output, the plan
+// digest as external_id, and the Apply and Re-plan buttons.
+func (r *planRun) conclude(ctx context.Context, res *envResult, out comments.CheckRun, detailsURL string) error {
+	cr := gh.CheckRun{
+		Name: checkName(res.env.Name), Status: "completed", Conclusion: out.Conclusion,
+		Title: out.Title, Summary: out.Summary, Text: out.Text, DetailsURL: detailsURL,
+		Actions: []gh.Action{applyAction, replanAction},
+	}
+	if res.plan != nil && res.failure == nil {
+		cr.ExternalID = res.plan.Digest
+	}
+	if out.Conclusion != comments.ConclusionActionRequired {
+		cr.Actions = []gh.Action{replanAction}
+	}
+	for _, a := range out.Annotations {
+		cr.Annotations = append(cr.Annotations, gh.Annotation{Path: a.Path, StartLine: a.StartLine, EndLine: a.EndLine,
+			Level: a.Level, Title: a.Title, Message: a.Message})
+	}
+	return r.req.Client.UpdateCheckRun(ctx, r.req.Repo, res.checkRunID, cr)
+}
+
+// concludeFailed fails every check run this run started and did not finish.
+func (r *planRun) concludeFailed(ctx context.Context, results []*envResult, cause error) {
+	out := comments.CheckRunError(cause)
+	for _, res := range results {
+		if res.checkRunID == 0 {
+			continue
+		}
+		if err := r.conclude(ctx, res, out, ""); err != nil {
+			r.req.Log.Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
+		}
+	}
+}

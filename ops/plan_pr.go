@@ -1,0 +1,330 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/gh"
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// PlanRequest asks for a pull request's plan.
+type PlanRequest struct {
+	PR
+	// Envs limits the plan to the environments named (a `/plan staging`, or
+	// a check run's Re-plan). Nil plans every affected environment.
+	Envs []string
+}
+
+// envResult is one environment's outcome in a PlanPR run.
+type envResult struct {
+	env        config.Environment
+	affected   bool
+	plan       *planner.Plan
+	failure    error
+	fromCache  bool
+	checkRunID int64
+}
+
+// PlanPR plans what merging the pull request would deploy (GitHub's test
+// merge commit, against the base branch head it was merged with), posts or
+// edits the comment set for the PR's head commit and gives every affected
+// environment a check run tugboat/<env>. Configuration comes from the base
+// branch. Errors are for failures of the bot or GitHub; a failure after the
+// check runs exist also concludes them with the message.
+func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
+	ctx, cancel := context.WithTimeout(ctx, o.opts.Timeout)
+	defer cancel()
+	c, repo, log := req.Client, req.Repo, req.Log
+	pr, err := c.PullRequest(ctx, repo, req.Number, o.opts.Mergeable)
+	if err != nil {
+		return err
+	}
+	if pr.State != "open" {
+		log.Info().Str("state", pr.State).Msg("pull request is not open: not planned")
+		return nil
+	}
+	if !pr.Mergeable {
+		return o.conflict(ctx, req.PR, pr)
+	}
+	run := &planRun{o: o, req: req, pr: pr, mergeSHA: pr.MergeCommitSHA}
+	if err := run.fetch(ctx); err != nil {
+		run.failEarly(ctx, err)
+		return err
+	}
+	return run.plan(ctx)
+}
+
+// planRun is the state of one PlanPR.
+type planRun struct {
+	o        *Ops
+	req      PlanRequest
+	pr       *gh.PullRequest
+	mergeSHA string
+	baseSHA  string
+	base     *gh.Tree
+	merge    *gh.Tree
+}
+
+// fetch downloads the base branch head and the test merge commit.
+func (r *planRun) fetch(ctx context.Context) error {
+	c, repo := r.req.Client, r.req.Repo
+	baseSHA, err := c.FirstParent(ctx, repo, r.mergeSHA)
+	if err != nil {
+		return err
+	}
+	r.baseSHA = baseSHA
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { r.base, err = c.Tarball(gctx, repo, baseSHA); return })
+	g.Go(func() (err error) { r.merge, err = c.Tarball(gctx, repo, r.mergeSHA); return })
+	return g.Wait()
+}
+
+// failEarly reports a failure that came before any environment was known
+// on a check run named "tugboat", so it is never silent.
+func (r *planRun) failEarly(ctx context.Context, cause error) {
+	out := comments.CheckRunError(cause)
+	_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{
+		Name: "tugboat", HeadSHA: r.pr.HeadSHA, Status: "completed", Conclusion: out.Conclusion,
+		Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
+	})
+	if err != nil {
+		r.req.Log.Error().Err(err).Msg("could not report the failure on a check run")
+	}
+}
+
+func (r *planRun) plan(ctx context.Context) error {
+	log := r.req.Log.With().Str("head", short(r.pr.HeadSHA)).Str("merge", short(r.mergeSHA)).Logger()
+	baseCfgData, hasBaseCfg := r.base.Files[config.RepoFile]
+	mergeCfgData, hasMergeCfg := r.merge.Files[config.RepoFile]
+	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData.Data, mergeCfgData.Data))
+	if configChanged {
+		r.checkNewConfig(ctx, mergeCfgData.Data)
+	}
+	if !hasBaseCfg {
+		log.Info().Msg("no " + config.RepoFile + " on the base branch: nothing to plan")
+		if configChanged {
+			_, err := r.o.publish(ctx, r.req.PR, r.pr.HeadSHA, comments.RenderPlanComments(comments.PlanComment{
+				Repo: r.req.Repo.FullName(), RepoURL: r.repoURL(), PR: r.req.Number, HeadSHA: r.pr.HeadSHA,
+				MergeSHA: r.mergeSHA, ConfigChanged: true,
+				Notes: []string{"This pull request adds " + config.RepoFile + "; environments are planned once it is on the base branch."},
+			}))
+			return err
+		}
+		return nil
+	}
+	cfg, err := config.ParseRepo(baseCfgData.Data, config.RepoFile)
+	if err != nil {
+		r.failEarly(ctx, fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err))
+		return nil
+	}
+
+	changed := changedFiles(r.base.Files, r.merge.Files)
+	results, notes, err := r.selectEnvs(ctx, cfg, changed)
+	if err != nil {
+		r.failEarly(ctx, err)
+		return err
+	}
+	for _, res := range results {
+		if !res.affected || res.fromCache {
+			continue
+		}
+		id, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{
+			Name: checkName(res.env.Name), HeadSHA: r.pr.HeadSHA, Status: "in_progress",
+			Title: "Planning…", Summary: fmt.Sprintf("tugboat is planning %s against cluster %s.", res.env.Name, res.env.Cluster),
+		})
+		if err != nil {
+			return err
+		}
+		res.checkRunID = id
+	}
+	// Whatever happens from here, no check run is left in progress.
+	var published bool
+	defer func() {
+		if !published {
+			r.concludeFailed(context.WithoutCancel(ctx), results, errors.New("tugboat stopped before the plan was posted; see the bot's log"))
+		}
+	}()
+
+	r.planAll(ctx, results)
+	for _, pattern := range r.merge.Skipped {
+		notes = append(notes, "Ignored a symbolic link leading out of the repository: "+pattern)
+	}
+	in := comments.PlanComment{
+		Repo: r.req.Repo.FullName(), RepoURL: r.repoURL(), PR: r.req.Number, HeadSHA: r.pr.HeadSHA,
+		MergeSHA: r.mergeSHA, ConfigChanged: configChanged, Notes: notes,
+	}
+	for _, res := range results {
+		ep := comments.EnvPlan{Env: res.env.Name, Cluster: res.env.Cluster, Mode: comments.ApplyMode(res.env.Apply)}
+		switch {
+		case !res.affected:
+			ep.Unaffected = true
+		case res.failure != nil:
+			ep.Failure = res.failure.Error()
+		default:
+			ep.Plan = res.plan
+		}
+		in.Envs = append(in.Envs, ep)
+	}
+	mainURL, err := r.o.publish(ctx, r.req.PR, r.pr.HeadSHA, comments.RenderPlanComments(in))
+	if err != nil {
+		r.concludeFailed(context.WithoutCancel(ctx), results, fmt.Errorf("the plan could not be posted: %w", err))
+		published = true
+		return err
+	}
+	published = true
+	var errs []error
+	for _, res := range results {
+		if res.checkRunID == 0 {
+			continue
+		}
+		var out comments.CheckRun
+		if res.failure != nil {
+			out = comments.CheckRunError(res.failure)
+		} else {
+			out = comments.CheckRunOutput(res.plan, comments.ApplyMode(res.env.Apply), mainURL)
+		}
+		if err := r.conclude(ctx, res, out, mainURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	log.Info().Int("envs", len(results)).Str("comment", mainURL).Msg("plan posted")
+	return errors.Join(errs...)
+}
+
+// selectEnvs decides which environments this run plans, and which it
+// takes from the cache.
+func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, changed []string) ([]*envResult, []string, error) {
+	var notes []string
+	named := map[string]bool{}
+	for _, name := range r.req.Envs {
+		if _, ok := cfg.Env(name); !ok {
+			notes = append(notes, fmt.Sprintf("There is no environment %q in %s; it was not planned.", name, config.RepoFile))
+			continue
+		}
+		named[name] = true
+	}
+	results := make([]*envResult, len(cfg.Environments))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.opts.PlanConcurrency)
+	for i, env := range cfg.Environments {
+		res := &envResult{env: env}
+		results[i] = res
+		if named[env.Name] {
+			res.affected = true
+			continue
+		}
+		g.Go(func() error {
+			ok, err := r.o.affected(gctx, env, r.base.Files, r.merge.Files, changed)
+			res.affected = ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	if len(r.req.Envs) > 0 {
+		// Only the named environments are planned again; the others keep
+		// the plan already shown for this commit, when this process has it.
+		r.o.mu.Lock()
+		for _, res := range results {
+			if res.affected && !named[res.env.Name] {
+				if p, ok := r.o.plans.get(r.key(res.env.Name)); ok {
+					res.plan, res.fromCache = p, true
+				}
+			}
+		}
+		r.o.mu.Unlock()
+	}
+	return results, notes, nil
+}
+
+// planAll plans every affected environment not taken from the cache.
+func (r *planRun) planAll(ctx context.Context, results []*envResult) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.o.opts.PlanConcurrency)
+	for _, res := range results {
+		if !res.affected || res.fromCache {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := time.Now()
+			p, err := r.o.planner.Plan(ctx, planner.Input{
+				Repo: r.merge.Files, BaseRepo: r.base.Files, RepoName: r.req.Repo.FullName(),
+				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
+			})
+			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
+			if err != nil {
+				res.failure = err
+				r.req.Log.Error().Err(err).Str("env", res.env.Name).Msg("planning failed")
+				return
+			}
+			res.plan = p
+			r.o.mu.Lock()
+			r.o.plans.put(r.key(res.env.Name), p)
+			r.o.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *planRun) key(env string) planKey {
+	return planKey{repo: r.req.Repo.FullName(), number: r.req.Number, head: r.pr.HeadSHA, merge: r.mergeSHA, env: env}
+}
+
+func (r *planRun) repoURL() string {
+	if r.o.opts.WebURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(r.o.opts.WebURL, "/") + "/" + r.req.Repo.FullName()
+}
+
+// checkNewConfig validates the .tugboat.yaml a pull request brings, on a
+// check run tugboat/config with an annotation per problem.
+func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
+	cr := gh.CheckRun{Name: "tugboat/config", HeadSHA: r.pr.HeadSHA, Status: "completed"}
+	_, err := config.ParseRepo(data, config.RepoFile)
+	var errs config.Errors
+	switch {
+	case err == nil:
+		cr.Conclusion, cr.Title = comments.ConclusionSuccess, config.RepoFile+" is valid"
+		cr.Summary = "The changed " + config.RepoFile + " is valid. It takes effect once this pull request is merged: this plan still uses the base branch's."
+	case errors.As(err, &errs):
+		cr.Conclusion = comments.ConclusionFailure
+		cr.Title = fmt.Sprintf("%s has %d problem(s)", config.RepoFile, len(errs))
+		var b strings.Builder
+		b.WriteString("The changed " + config.RepoFile + " is invalid and would stop tugboat from planning once merged:\n\n")
+		for _, e := range errs {
+			fmt.Fprintf(&b, "- %s\n", e.Error())
+			line := max(e.Line, 1)
+			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: config.RepoFile, StartLine: line, EndLine: line,
+				Level: comments.LevelFailure, Title: config.RepoFile, Message: e.Message})
+		}
+		cr.Summary = b.String()
+	default:
+		cr.Conclusion, cr.Title, cr.Summary = comments.ConclusionFailure, config.RepoFile+" is invalid", err.Error()
+	}
+	if _, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, cr); err != nil {
+		r.req.Log.Error().Err(err).Msg("could not post the config check")
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
