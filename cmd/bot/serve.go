@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tugboatops/tugboat/config"
+)
+
+// Shutdown budget: the HTTP server stops taking webhooks first, then the
+// queue drains what was already acknowledged.
+const (
+	httpShutdownTimeout  = 10 * time.Second
+	queueShutdownTimeout = 5 * time.Minute
+)
+
+// runServe implements `bot serve`: the GitHub App's webhook server.
+func runServe(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "server config file (GitHub App, clusters, digest key)")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if *cfgPath == "" {
+		fmt.Fprintln(stderr, "bot serve: --config is required")
+		fs.Usage()
+		return 1
+	}
+	cfg, err := config.LoadServerApp(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "bot serve: %v\n", err)
+		return 1
+	}
+	level, _ := zerolog.ParseLevel(cfg.LogLevel)
+	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error().Err(err).Msg("bot serve stopped")
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *config.Server, log zerolog.Logger) error {
+	app, err := wire(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Address, err)
+	}
+	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info().Str("address", ln.Addr().String()).Str("app", app.slug).Msg("serving GitHub webhooks")
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down: no new webhooks, draining the queue")
+	hctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn().Err(err).Msg("http shutdown")
+	}
+	qctx, qcancel := context.WithTimeout(context.Background(), queueShutdownTimeout)
+	defer qcancel()
+	if err := app.scheduler.Shutdown(qctx); err != nil {
+		return fmt.Errorf("drain the webhook queue: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}

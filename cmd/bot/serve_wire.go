@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/gh"
+	"github.com/tugboatops/tugboat/handlers"
+	"github.com/tugboatops/tugboat/handlers/queue"
+	"github.com/tugboatops/tugboat/kube"
+	"github.com/tugboatops/tugboat/ops"
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// app is the wired server.
+type app struct {
+	handler   http.Handler
+	scheduler *queue.Scheduler
+	slug      string
+}
+
+// maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
+const maxWebhookBytes = 26 << 20
+
+// wire builds the server from its config: GitHub clients, planner, ops,
+// handlers, queue and HTTP routes.
+func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ghMetrics := gh.NewMetrics(reg)
+
+	ghc := cfg.GitHub
+	creator := githubapp.NewClientCreator(ghc.V3APIURL, ghc.V4APIURL, ghc.App.IntegrationID, []byte(ghc.App.PrivateKey),
+		githubapp.WithClientUserAgent("tugboat"),
+		githubapp.WithClientTimeout(2*time.Minute),
+		githubapp.WithClientMiddleware(gh.Middleware(gh.RetryPolicy{}, ghMetrics, log)))
+	creator, err := githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client cache: %w", err)
+	}
+	factory := &gh.Factory{
+		Creator:  creator,
+		Download: &http.Client{Transport: &gh.Transport{Metrics: ghMetrics, Log: log}, Timeout: 5 * time.Minute},
+	}
+	slug, err := appSlug(ctx, factory, log)
+	if err != nil {
+		return nil, err
+	}
+
+	key, err := config.LoadDigestKey(cfg.DigestKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for the render child: %w", err)
+	}
+	clusters := kube.NewRegistry(clusterSpecs(cfg))
+	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}}
+	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer, Log: log}
+	botLogin := slug + "[bot]"
+	o := ops.New(pl, renderer, ops.Options{BotLogin: botLogin, WebURL: ghc.WebURL, Metrics: ops.NewMetrics(reg), Log: log})
+
+	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
+		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
+	qm := queue.NewMetrics(reg)
+	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Log: log, Metrics: qm})
+	dispatcher := githubapp.NewEventDispatcher(
+		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
+			handlers.CheckRun{Base: base}, handlers.Installation{Base: base}},
+		ghc.App.WebhookSecret,
+		githubapp.WithScheduler(sched),
+		githubapp.WithErrorCallback(webhookError(qm)),
+		githubapp.WithResponseCallback(webhookResponse(qm)),
+	)
+
+	mux := http.NewServeMux()
+	mux.Handle("POST "+githubapp.DefaultWebhookRoute, withLogger(log, http.MaxBytesHandler(dispatcher, maxWebhookBytes)))
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
+	mux.Handle("GET /readyz", readyz(clusters))
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	return &app{handler: mux, scheduler: sched, slug: slug}, nil
+}
+
+// appSlug asks GitHub who the app is, retrying for a while: the bot may
+// start before its network does.
+func appSlug(ctx context.Context, f *gh.Factory, log zerolog.Logger) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		slug, err := f.AppSlug(ctx)
+		if err == nil {
+			return slug, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return "", fmt.Errorf("cannot reach GitHub as the app (check github.v3_api_url, integration_id and the private key): %w", err)
+		}
+		log.Warn().Err(err).Msg("GitHub not reachable yet, retrying")
+		time.Sleep(time.Second)
+	}
+}
+
+// withLogger gives the dispatcher a logger to add the event and delivery to.
+func withLogger(log zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
+	})
+}
