@@ -1,0 +1,326 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugboatops/tugboat/internal/githubtest"
+	"github.com/tugboatops/tugboat/internal/kubetest"
+)
+
+// world is one test's GitHub (emulator with repository acme/infra), its
+// namespace in both clusters, and a running bot.
+type world struct {
+	t    *testing.T
+	gh   *githubtest.Server
+	repo string
+	ns   string
+	bot  *bot
+}
+
+// options tweak a world.
+type options struct {
+	// extraConfig is appended to the bot's server config.
+	extraConfig string
+	// files replace or add to the repository's initial files.
+	files map[string]string
+	// ghOpts configure the emulator.
+	ghOpts []githubtest.Option
+}
+
+const repoName = "acme/infra"
+
+// newWorld starts everything and waits until the bot is ready.
+func newWorld(t *testing.T, o options) *world {
+	t.Helper()
+	w := &world{t: t, repo: repoName, ns: namespace(t)}
+	w.gh = githubtest.New(t, append([]githubtest.Option{githubtest.WithLogf(func(string, ...any) {})}, o.ghOpts...)...)
+	files := baseFiles(w.ns)
+	for k, v := range o.files {
+		files[k] = v
+	}
+	w.gh.CreateRepo(w.repo, githubtest.RepoOptions{Files: files})
+	w.gh.CreateInstallation("acme")
+	w.gh.SetPermission(w.repo, "alice", "write")
+	for _, c := range []*kubetest.Cluster{staging, prod} {
+		_, err := c.Client().CoreV1().Namespaces().Create(context.Background(),
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("create namespace %s in %s: %v", w.ns, c.Name(), err)
+		}
+	}
+	w.bot = startBot(t, w.gh, o.extraConfig)
+	w.gh.SetWebhook(w.bot.url+"/api/github/hook", "")
+	return w
+}
+
+// namespace is a DNS-1123 name unique to the test.
+func namespace(t *testing.T) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	name := strings.ToLower(t.Name())
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, name)
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return strings.Trim(name, "-") + "-" + hex.EncodeToString(b)
+}
+
+// baseFiles is the repository's main branch: staging applies on comment,
+// prod on merge, each with one ConfigMap.
+func baseFiles(ns string) map[string]string {
+	return map[string]string{
+		".tugboat.yaml": fmt.Sprintf(`version: 1
+environments:
+  staging:
+    cluster: staging
+    path: deploy/staging
+    namespace: %[1]s
+    apply: on-comment
+  prod:
+    cluster: prod
+    path: deploy/prod
+    namespace: %[1]s
+`, ns),
+		"deploy/staging/app.yaml": configMap("app", "color", "blue"),
+		"deploy/prod/app.yaml":    configMap("app", "color", "blue"),
+		"README.md":               "# infra\n",
+	}
+}
+
+func configMap(name string, kv ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n", name)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, "  %s: %q\n", kv[i], kv[i+1])
+	}
+	return b.String()
+}
+
+// bot is a running `bot serve`.
+type bot struct {
+	url  string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+}
+
+// syncBuffer collects the bot's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// writeConfig writes the bot's server config for the emulator and both
+// clusters and returns its path.
+func writeConfig(t *testing.T, gh *githubtest.Server, addr, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	app := gh.App()
+	key := make([]byte, 32)
+	rand.Read(key)
+	for name, data := range map[string][]byte{"app.pem": app.PrivateKeyPEM, "digest.key": key} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := fmt.Sprintf(`github:
+  web_url: %[1]s
+  v3_api_url: %[1]s/api/v3/
+  v4_api_url: %[1]s/api/graphql
+  app:
+    integration_id: %[2]d
+    webhook_secret: %[3]s
+    private_key_file: app.pem
+address: %[4]s
+public_url: http://%[4]s
+log_level: debug
+digest_key_file: digest.key
+clusters:
+  staging: {kubeconfig: %[5]s}
+  prod: {kubeconfig: %[6]s}
+%[7]s`, gh.URL(), app.ID, app.WebhookSecret, addr, staging.Kubeconfig(), prod.Kubeconfig(), extra)
+	path := filepath.Join(dir, "server.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startBot runs the bot binary and waits for /readyz.
+func startBot(t *testing.T, gh *githubtest.Server, extra string) *bot {
+	t.Helper()
+	addr := freeAddr(t)
+	cfg := writeConfig(t, gh, addr, extra)
+	b := &bot{url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command(botBin, "serve", "--config", cfg)
+	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start bot: %v", err)
+	}
+	go func() { b.cmd.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		b.stop(t)
+		if t.Failed() {
+			t.Logf("bot log:\n%s", b.logs.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(b.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return b
+			}
+		}
+		select {
+		case <-b.done:
+			t.Fatalf("bot exited before it was ready:\n%s", b.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bot not ready within 60s:\n%s", b.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and waits for the graceful shutdown.
+func (b *bot) stop(t *testing.T) {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.done:
+	case <-time.After(30 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+		t.Errorf("bot did not stop within 30s of SIGTERM")
+	}
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitFor polls cond until it is true or timeout passes.
+func (w *world) waitFor(what string, timeout time.Duration, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// botComments are the bot's comments on PR n.
+func (w *world) botComments(n int) []githubtest.Comment {
+	var out []githubtest.Comment
+	for _, c := range w.gh.Comments(w.repo, n) {
+		if c.Author == w.gh.Bot().Login {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// planComments are the bot's plan comments on PR n for head sha.
+func (w *world) planComments(n int, sha string) []githubtest.Comment {
+	var out []githubtest.Comment
+	for _, c := range w.botComments(n) {
+		if strings.HasPrefix(c.Body, "<!-- tugboat:plan sha="+sha+" ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// checks returns sha's check runs by name (the latest of each name).
+func (w *world) checks(sha string) map[string]githubtest.CheckRun {
+	out := map[string]githubtest.CheckRun{}
+	for _, c := range w.gh.CheckRuns(w.repo, sha) {
+		if prev, ok := out[c.Name]; !ok || c.ID > prev.ID {
+			out[c.Name] = c
+		}
+	}
+	return out
+}
+
+// countChecks counts sha's check runs named name.
+func (w *world) countChecks(sha, name string) int {
+	n := 0
+	for _, c := range w.gh.CheckRuns(w.repo, sha) {
+		if c.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// waitPlanned waits until every named env's check run for sha completed.
+func (w *world) waitPlanned(sha string, envs ...string) map[string]githubtest.CheckRun {
+	w.t.Helper()
+	var got map[string]githubtest.CheckRun
+	w.waitFor("check runs "+strings.Join(envs, ", ")+" completed", 90*time.Second, func() bool {
+		got = w.checks(sha)
+		for _, e := range envs {
+			if c, ok := got["tugboat/"+e]; !ok || c.Status != "completed" {
+				return false
+			}
+		}
+		return true
+	})
+	return got
+}
+
+// openPR pushes files to branch and opens a PR by alice.
+func (w *world) openPR(branch string, files map[string]string) (int, string) {
+	sha := w.gh.Commit(w.repo, branch, files, "change "+branch)
+	n := w.gh.OpenPR(w.repo, githubtest.PROptions{Head: branch, Title: "Change " + branch, Author: "alice"})
+	return n, sha
+}
