@@ -113,8 +113,10 @@ func (g gitRepo) commit(parent string, files map[string]string, remove []string,
 			return "", err
 		}
 	}
+	// --index-info with mode 0 removes a path; --force-remove would need a
+	// work tree, which a bare repository has none of.
 	for _, p := range remove {
-		if _, err := g.runEnv(env, nil, "update-index", "--force-remove", p); err != nil {
+		if _, err := g.runEnv(env, []byte("0 "+strings.Repeat("0", 40)+"\t"+p+"\n"), "update-index", "--index-info"); err != nil {
 			return "", err
 		}
 	}
