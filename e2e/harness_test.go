@@ -324,3 +324,15 @@ func (w *world) openPR(branch string, files map[string]string) (int, string) {
 	n := w.gh.OpenPR(w.repo, githubtest.PROptions{Head: branch, Title: "Change " + branch, Author: "alice"})
 	return n, sha
 }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

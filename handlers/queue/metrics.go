@@ -16,6 +16,7 @@ const (
 type Metrics struct {
 	deliveries *prometheus.CounterVec
 	queueDepth prometheus.Gauge
+	running    prometheus.Gauge
 }
 
 // NewMetrics registers the intake metrics with reg.
@@ -29,8 +30,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tugboat_webhook_queue_depth",
 			Help: "Webhook events waiting to be handled.",
 		}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tugboat_webhook_events_running",
+			Help: "Webhook events being handled right now.",
+		}),
 	}
-	reg.MustRegister(m.deliveries, m.queueDepth)
+	reg.MustRegister(m.deliveries, m.queueDepth, m.running)
 	return m
 }
 
@@ -43,8 +48,9 @@ func (m *Metrics) delivery(event, outcome string) {
 	}
 }
 
-func (m *Metrics) depth(n int) {
+func (m *Metrics) depth(waiting, running int) {
 	if m != nil {
-		m.queueDepth.Set(float64(n))
+		m.queueDepth.Set(float64(waiting))
+		m.running.Set(float64(running))
 	}
 }

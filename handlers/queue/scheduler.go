@@ -132,7 +132,7 @@ func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 		s.inflight[d.DeliveryID] = true
 	}
 	s.waiting++
-	s.opts.Metrics.depth(s.waiting)
+	s.opts.Metrics.depth(s.waiting, s.busy)
 	s.wake.Signal()
 	return nil
 }
@@ -157,13 +157,14 @@ func (s *Scheduler) work() {
 		s.running[key] = true
 		s.waiting--
 		s.busy++
-		s.opts.Metrics.depth(s.waiting)
+		s.opts.Metrics.depth(s.waiting, s.busy)
 		s.mu.Unlock()
 
 		err := s.execute(it)
 
 		s.mu.Lock()
 		s.busy--
+		s.opts.Metrics.depth(s.waiting, s.busy)
 		delete(s.running, key)
 		if it.d.DeliveryID != "" {
 			delete(s.inflight, it.d.DeliveryID)
