@@ -1,10 +1,12 @@
 package planner
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // diffContext is the number of unchanged lines shown around each change,
@@ -31,21 +33,48 @@ func unifiedDiffLabeled(live, planned map[string]any, plannedLabel string) (stri
 		return "", fmt.Errorf("planned object to YAML: %w", err)
 	}
 	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A:        difflib.SplitLines(a),
-		B:        difflib.SplitLines(b),
+		A:        splitLines(a),
+		B:        splitLines(b),
 		FromFile: "live",
 		ToFile:   plannedLabel,
 		Context:  diffContext,
 	})
 }
 
+// splitLines splits YAML text into lines that keep their "\n". Unlike
+// difflib.SplitLines it yields nothing for "" (a create's live side must
+// have no lines at all) and no empty line after the final newline.
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	} else {
+		lines[len(lines)-1] += "\n"
+	}
+	return lines
+}
+
+// toYAML renders an object with sorted keys, two-space indents and
+// multi-line strings (a ConfigMap's embedded config file) as literal
+// blocks, so a diff shows the changed line of such a file instead of one
+// long escaped string. yaml.v3 encodes the map directly, about twice as
+// fast as a JSON round trip through sigs.k8s.io/yaml (BenchmarkPlan1000
+// renders YAML for every changed object).
 func toYAML(obj map[string]any) (string, error) {
 	if obj == nil {
 		return "", nil
 	}
-	b, err := yaml.Marshal(obj)
-	if err != nil {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(obj); err != nil {
 		return "", err
 	}
-	return string(b), nil
+	if err := enc.Close(); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

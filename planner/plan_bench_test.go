@@ -223,10 +223,11 @@ func (f *floor) run(workers int) error {
 	return nil
 }
 
-// kubectlDiff runs `kubectl diff --server-side -f dir`; exit status 1 just
+// kubectlDiff runs `kubectl diff --server-side -f dir` with the dry-run the
+// planner sends (field manager tugboat, force-conflicts); exit status 1 just
 // means "there are differences".
 func kubectlDiff(kubeconfig, dir string) error {
-	cmd := exec.Command("kubectl", "--kubeconfig", kubeconfig, "diff", "--server-side", "-f", dir)
+	cmd := exec.Command("kubectl", "--kubeconfig", kubeconfig, "diff", "--server-side", "--force-conflicts", "--field-manager", kube.FieldManager, "-f", dir)
 	cmd.Stdout = io.Discard
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
