@@ -94,6 +94,14 @@ func redactURL(err error) error {
 func Extract(r io.Reader, limits TarballLimits) (fstest.MapFS, []string, error) {
 	lim := limits.withDefaults()
 	counted := &limitReader{r: r, left: lim.MaxDownload}
+	files, skipped, err := extract(counted, lim)
+	if err != nil && counted.exceeded {
+		return nil, nil, fmt.Errorf("download is larger than %d bytes", lim.MaxDownload)
+	}
+	return files, skipped, err
+}
+
+func extract(counted io.Reader, lim TarballLimits) (fstest.MapFS, []string, error) {
 	zr, err := gzip.NewReader(counted)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a gzip stream: %w", err)
@@ -110,9 +118,6 @@ func Extract(r io.Reader, limits TarballLimits) (fstest.MapFS, []string, error) 
 			break
 		}
 		if err != nil {
-			if counted.exceeded {
-				return nil, nil, fmt.Errorf("download is larger than %d bytes", lim.MaxDownload)
-			}
 			return nil, nil, fmt.Errorf("read archive: %w", err)
 		}
 		if h.Typeflag == tar.TypeXGlobalHeader || h.Typeflag == tar.TypeXHeader {
