@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/internal/githubtest"
 )
@@ -41,7 +44,18 @@ var planOfPR = expectedPlan{
 	},
 }
 
-// planAfterFollowUp adds staging's api replica change.
+// planWithDrift is planOfPR after api was scaled by hand in staging: one
+// more update, counted as drift.
+var planWithDrift = expectedPlan{
+	Rows: []string{
+		"| **prod** | `prod` | +0 ~2 −0 | 0 |",
+		"| **staging** | `staging` | +0 ~5 −1 | 0 | 1 |",
+	},
+	Mentions:    []string{"replicas: 3"},
+	Conclusions: planOfPR.Conclusions,
+}
+
+// planAfterFollowUp: staging's api replica change is now the PR's own.
 var planAfterFollowUp = expectedPlan{
 	Rows: []string{
 		"| **prod** | `prod` | +0 ~2 −0 | 0 |",
@@ -66,7 +80,7 @@ func (s *Sandbox) runScript(ctx context.Context) error {
 			_, err := s.waitForPlan(ctx, planOfPR)
 			return err
 		}},
-		{"/plan staging re-plans the same commit in place", s.checkReplan},
+		{"after drift, /plan staging re-plans staging, editing the comment in place", s.checkReplan},
 		{"a read-only user's /plan is refused with an explanation", s.checkReadOnlyPlan},
 		{"a push gets a new plan; the old one is minimized", s.checkPush},
 		{"no Secret value anywhere on GitHub", s.checkNoSecrets},
@@ -154,30 +168,50 @@ func (s *Sandbox) currentPlan(want expectedPlan) (planView, error) {
 	return v, nil
 }
 
+// checkReplan makes staging drift (someone scales api by hand), then
+// carol's `/plan staging` must re-plan staging only and edit the plan
+// comment of this commit in place, now showing the drift.
 func (s *Sandbox) checkReplan(ctx context.Context) error {
 	before, err := s.currentPlan(planOfPR)
 	if err != nil {
 		return err
+	}
+	prodRuns := countRuns("tugboat/prod", s.GitHub.CheckRuns(repoName, before.HeadSHA))
+	scale := []byte(`{"spec":{"replicas":3}}`)
+	if _, err := s.Clusters["staging"].Client().AppsV1().Deployments("shop-staging").
+		Patch(ctx, "api", types.MergePatchType, scale, metav1.PatchOptions{FieldManager: "kubectl-scale"}); err != nil {
+		return fmt.Errorf("scale api in staging by hand: %w", err)
 	}
 	id, err := s.comment("carol", "/plan staging")
 	if err != nil {
 		return err
 	}
 	if err := poll(ctx, planTimeout, func() bool { return hasReaction(s.GitHub.Comments(repoName, s.PR), id, "eyes") }); err != nil {
-		return fmt.Errorf("no 👀 reaction on carol's /plan: %w", err)
+		return fmt.Errorf("no eyes reaction on carol's /plan: %w", err)
 	}
-	var after planView
-	err = poll(ctx, planTimeout, func() bool {
-		after, err = s.currentPlan(planOfPR)
-		return err == nil && after.Main.UpdatedAt.After(before.Main.UpdatedAt)
-	})
+	after, err := s.waitForPlan(ctx, planWithDrift)
 	switch {
 	case err != nil:
-		return fmt.Errorf("comment %d not updated: %w", before.Main.ID, err)
+		return err
 	case after.Main.ID != before.Main.ID:
 		return fmt.Errorf("a new comment %d was posted instead of editing %d", after.Main.ID, before.Main.ID)
+	case !after.Main.UpdatedAt.After(before.Main.UpdatedAt):
+		return fmt.Errorf("comment %d was not edited", after.Main.ID)
+	}
+	if n := countRuns("tugboat/prod", s.GitHub.CheckRuns(repoName, after.HeadSHA)); n != prodRuns {
+		return fmt.Errorf("/plan staging re-planned prod too (%d check runs, was %d)", n, prodRuns)
 	}
 	return nil
+}
+
+func countRuns(name string, runs []githubtest.CheckRun) int {
+	n := 0
+	for _, r := range runs {
+		if r.Name == name {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Sandbox) checkReadOnlyPlan(ctx context.Context) error {
@@ -199,7 +233,7 @@ func (s *Sandbox) checkReadOnlyPlan(ctx context.Context) error {
 }
 
 func (s *Sandbox) checkPush(ctx context.Context) error {
-	before, err := s.currentPlan(planOfPR)
+	before, err := s.currentPlan(planWithDrift)
 	if err != nil {
 		return err
 	}
