@@ -27,7 +27,7 @@ import (
 // world is one test's GitHub (emulator with repository acme/infra), its
 // namespace in both clusters, and a running bot.
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	gh   *githubtest.Server
 	repo string
 	ns   string
@@ -47,7 +47,7 @@ type options struct {
 const repoName = "acme/infra"
 
 // newWorld starts everything and waits until the bot is ready.
-func newWorld(t *testing.T, o options) *world {
+func newWorld(t testing.TB, o options) *world {
 	t.Helper()
 	w := &world{t: t, repo: repoName, ns: namespace(t)}
 	w.gh = githubtest.New(t, append([]githubtest.Option{githubtest.WithLogf(func(string, ...any) {})}, o.ghOpts...)...)
@@ -71,7 +71,7 @@ func newWorld(t *testing.T, o options) *world {
 }
 
 // namespace is a DNS-1123 name unique to the test.
-func namespace(t *testing.T) string {
+func namespace(t testing.TB) string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	name := strings.ToLower(t.Name())
@@ -146,7 +146,7 @@ func (s *syncBuffer) String() string {
 
 // writeConfig writes the bot's server config for the emulator and both
 // clusters and returns its path.
-func writeConfig(t *testing.T, gh *githubtest.Server, addr, extra string) string {
+func writeConfig(t testing.TB, gh *githubtest.Server, addr, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	app := gh.App()
@@ -181,7 +181,7 @@ clusters:
 }
 
 // startBot runs the bot binary and waits for /readyz.
-func startBot(t *testing.T, gh *githubtest.Server, extra string) *bot {
+func startBot(t testing.TB, gh *githubtest.Server, extra string) *bot {
 	t.Helper()
 	addr := freeAddr(t)
 	cfg := writeConfig(t, gh, addr, extra)
@@ -221,7 +221,7 @@ func startBot(t *testing.T, gh *githubtest.Server, extra string) *bot {
 }
 
 // stop sends SIGTERM and waits for the graceful shutdown.
-func (b *bot) stop(t *testing.T) {
+func (b *bot) stop(t testing.TB) {
 	select {
 	case <-b.done:
 		return
@@ -330,7 +330,7 @@ func readFile(path string) (string, error) {
 	return string(b), err
 }
 
-func writeFile(t *testing.T, path, data string) {
+func writeFile(t testing.TB, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)

@@ -199,7 +199,7 @@ func metrics(t testing.TB, url string) string {
 
 // waitIdle waits until the emulator delivered everything and the bot's
 // queue is empty with nothing running.
-func waitIdle(t *testing.T, w *world) {
+func waitIdle(t testing.TB, w *world) {
 	t.Helper()
 	w.gh.WaitForDeliveries()
 	w.waitFor("the bot to go idle", 60*time.Second, func() bool {
