@@ -18,9 +18,11 @@ testdata:
 test: controlplane testdata
 	$(GO) test -timeout 30m ./...
 
-# Until the full sandbox lands: one local control plane, up until Ctrl-C.
-sandbox: controlplane
-	$(GO) run ./internal/kubetest/cmd/localcluster -name sandbox -kubeconfig $(CURDIR)/.cache/kubeconfig
+# tugboat end to end on this machine: two local clusters (staging, prod) with
+# examples/ deployed, the GitHub emulator with an open pull request, and the
+# real bot; up until Ctrl-C. SANDBOX_FLAGS=--script checks it and exits (CI).
+sandbox: controlplane testdata
+	$(GO) run ./cmd/sandbox $(SANDBOX_FLAGS)
 
 cluster: controlplane
 	$(GO) run ./internal/kubetest/cmd/localcluster -kubeconfig $(or $(KUBECONFIG_OUT),$(CURDIR)/.cache/kubeconfig)
