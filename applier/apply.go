@@ -108,16 +108,8 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if err != nil {
 		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
 	}
-	if !opts.AllowDangerous {
-		var danger []planner.Change
-		for _, ch := range plan.Changes {
-			if ch.Action == planner.ActionDelete && ch.Danger != "" {
-				danger = append(danger, ch)
-			}
-		}
-		if len(danger) > 0 {
-			return res, &DangerousError{Changes: danger}
-		}
+	if danger := dangerous(plan); len(danger) > 0 && !opts.AllowDangerous {
+		return res, &DangerousError{Changes: danger}
 	}
 	if err := r.preflight(ctx, writes, deletes); err != nil {
 		return res, err
@@ -176,25 +168,47 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if err != nil {
 		return res, a.fail(ctx, kc, set, working, rec, res, in, err)
 	}
+	return res, a.recordOutcome(ctx, kc, set, inv, final, rec, res, len(writes)+len(deletes) > 0)
+}
+
+// recordOutcome records how the apply ended on the ApplySet parent, and
+// returns the error for an environment that did not converge. An apply
+// that wrote nothing writes the record only if it has news (see
+// recordChanged), so re-applying an unchanged plan makes no write at all.
+func (a *Applier) recordOutcome(ctx context.Context, kc *kube.Cluster, set kube.ApplySet, old *kube.Inventory, final kube.Inventory, rec kube.Record, res *Result, wrote bool) error {
 	rec.Time = time.Now()
 	var outErr error
-	if wait.Converged {
+	if res.Wait.Converged {
 		res.Outcome, rec.Outcome = kube.OutcomeConverged, kube.OutcomeConverged
 	} else {
 		res.Outcome, rec.Outcome = kube.OutcomeFailed, kube.OutcomeFailed
-		outErr = notConverged(wait)
+		outErr = notConverged(res.Wait)
 		rec.Message = outErr.Error()
 	}
-	if len(writes)+len(deletes) > 0 || recordChanged(inv, rec) || !sameInventory(inv, final) {
-		if len(writes)+len(deletes) == 0 && inv != nil {
-			rec.Digest = kube.RecordFrom(inv).Digest
-		}
-		kube.SetRecord(&final, rec)
-		if err := kube.WriteInventory(ctx, kc, set, final); err != nil {
-			return res, fmt.Errorf("apply %s: record outcome: %w", in.Env.Name, err)
+	if !wrote && !recordChanged(old, rec) && sameInventory(old, final) {
+		return outErr
+	}
+	if !wrote && old != nil {
+		// The record's digest stays that of the plan that made the
+		// environment what it is.
+		rec.Digest = kube.RecordFrom(old).Digest
+	}
+	kube.SetRecord(&final, rec)
+	if err := kube.WriteInventory(ctx, kc, set, final); err != nil {
+		return fmt.Errorf("apply %s: record outcome: %w", set.Env, err)
+	}
+	return outErr
+}
+
+// dangerous lists the plan's deletes that need AllowDangerous.
+func dangerous(plan *planner.Plan) []planner.Change {
+	var out []planner.Change
+	for _, ch := range plan.Changes {
+		if ch.Action == planner.ActionDelete && ch.Danger != "" {
+			out = append(out, ch)
 		}
 	}
-	return res, outErr
+	return out
 }
 
 // split pairs the plan's creates and updates with the objects to send, and

@@ -76,13 +76,21 @@ func TestCancelledApplyThenRerun(t *testing.T) {
 	ctx, cancel := context.WithCancel(ctxFor(t, 4*time.Minute))
 	p := e.plan(ctx)
 	var applied int
+	var during string
 	_, err := e.applier.Apply(ctx, p.Digest, e.in, Options{Progress: func(ev ProgressEvent) {
 		if ev.Phase == PhaseApply && ev.Err == nil {
-			if applied++; applied == 60 {
+			if applied++; applied == 1 {
+				// The record says "in progress" from before the first write.
+				during = get(t, gvrSecret, kube.SystemNamespace, e.set().ParentName()).GetAnnotations()[kube.AnnotationLastOutcome]
+			}
+			if applied == 60 {
 				cancel()
 			}
 		}
 	}})
+	if during != string(kube.OutcomeInProgress) {
+		t.Fatalf("record during the apply = %q, want %q", during, kube.OutcomeInProgress)
+	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("apply error = %v, want one wrapping context.Canceled", err)
 	}
