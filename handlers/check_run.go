@@ -31,7 +31,10 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	if name != "tugboat" && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
 		return nil
 	}
-	identifier := ev.GetRequestedAction().Identifier
+	var identifier string
+	if ra := ev.GetRequestedAction(); ra != nil {
+		identifier = ra.Identifier
+	}
 	switch {
 	case ev.GetAction() == "rerequested":
 	case ev.GetAction() == "requested_action" && (identifier == ops.ActionReplan || identifier == ops.ActionApply):
