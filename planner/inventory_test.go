@@ -117,3 +117,29 @@ func TestInventoryRoundTrip(t *testing.T) {
 		t.Errorf("read back %+v", got)
 	}
 }
+
+func TestPlanNoDeletesWhenRenderHasProblems(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	f.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: NS}\n")
+	set := kube.ApplySet{Repo: f.repo, Env: "test"}
+	if err := kube.WriteInventory(f.ctx, f.kc, set, kube.Inventory{GroupKinds: []schema.GroupKind{{Kind: "ConfigMap"}}, Namespaces: []string{f.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	env := f.env()
+	env.Prune = true
+	// b.yaml no longer parses: b is missing from the render, not removed.
+	p := f.plan(env, f.files(
+		"deploy/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n",
+		"deploy/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: NS\n"), nil)
+	if c := p.Counts(); c.Delete != 0 {
+		t.Fatalf("planned a delete although b.yaml failed to render:\n%s", describe(p))
+	}
+	found := false
+	for _, pr := range p.Problems {
+		found = found || pr.Message == "deletes are not planned while the render has problems"
+	}
+	if !found || len(p.Problems) < 2 {
+		t.Errorf("want the render problem and the note on deletes:\n%s", describe(p))
+	}
+}

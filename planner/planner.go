@@ -258,7 +258,11 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 		return changes, problems, unreachable
 	}
 
-	if in.Env.Prune {
+	if in.Env.Prune && len(r.problems) > 0 {
+		// An object missing from a render that failed in part is not an
+		// object removed from the repository: never plan its deletion.
+		problems = append(problems, Problem{Message: "deletes are not planned while the render has problems"})
+	} else if in.Env.Prune {
 		deletes, err := p.planDeletes(ctx, c, set, rendered, r.base, red)
 		switch {
 		case isUnreachable(err):
