@@ -47,15 +47,19 @@ func BenchmarkApply1000(b *testing.B) {
 		e.in.Env.Wait = 15 * time.Minute
 		e.put("all.yaml", docs...)
 		shown := e.plan(ctx)
+		t0 := time.Now()
 		res, err := e.applier.Apply(ctx, shown.Digest, e.in, Options{})
+		tTotal := time.Since(t0)
 		if err != nil || !res.Converged() {
 			ca.Close()
 			b.Fatalf("tugboat apply: %v\n%s", err, reportString(res))
 		}
-		tApply := res.PlanTime + res.ApplyTime
+		// Everything but the wait counts as applying: the re-plan, the
+		// access review, the ApplySet record and the writes.
 		tWait := res.WaitTime
+		tApply := tTotal - tWait
 		// Re-apply of the unchanged set against the planner's time for it.
-		t0 := time.Now()
+		t0 = time.Now()
 		again := e.plan(ctx)
 		tPlan := time.Since(t0)
 		t0 = time.Now()
@@ -105,7 +109,7 @@ func BenchmarkApply1000(b *testing.B) {
 BenchmarkApply1000: 1,001 objects (500 Deployments, 500 ConfigMaps, 1 Namespace), empty cluster each
 | phase                    | tugboat  | kubectl  | ratio | target |
 |--------------------------|----------|----------|-------|--------|
-| apply (tugboat: re-plan %5.1fs + writes %5.1fs) | %7.1fs | %7.1fs | %5.2f | ≤ 0.30 |
+| apply (tugboat: re-plan %4.1fs, writes %4.1fs) | %7.1fs | %7.1fs | %5.2f | ≤ 0.30 |
 | wait until Available     | %7.1fs | %7.1fs | %5.2f |        |
 | total                    | %7.1fs | %7.1fs | %5.2f | ≤ 0.70 |
 | re-apply unchanged vs plan | %7.1fs | plan %5.1fs | %5.2f | ≤ 1.50 |
