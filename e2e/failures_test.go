@@ -50,6 +50,17 @@ func TestEarlyFailureReported(t *testing.T) {
 	if !strings.Contains(metrics(t, w.bot.url), `tugboat_webhook_deliveries_total{event="pull_request",outcome="failed"} 1`) {
 		t.Errorf("the failed handling was not counted as failed")
 	}
+	// GitHub recovered: a redelivery plans, and the early failure is cleared.
+	for _, d := range w.gh.Deliveries() {
+		if d.Event == "pull_request" && d.Action == "opened" {
+			w.gh.Redeliver(d.ID)
+		}
+	}
+	w.waitPlanned(sha, "prod")
+	waitIdle(t, w)
+	if run := w.checks(sha)["tugboat"]; run.Conclusion != "success" {
+		t.Errorf("after a successful plan the early failure still shows: %s %q", run.Conclusion, run.Title)
+	}
 }
 
 // /readyz names a cluster that does not answer; /healthz still answers.

@@ -148,3 +148,20 @@ func optional(s string) *string {
 	}
 	return github.String(s)
 }
+
+// FailedCheckRuns lists the ids of sha's completed check runs named name
+// that concluded failure (latest run of each name only, as GitHub shows).
+func (c *Client) FailedCheckRuns(ctx context.Context, repo Repo, sha, name string) ([]int64, error) {
+	res, _, err := c.v3.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, sha, &github.ListCheckRunsOptions{
+		CheckName: github.String(name), Status: github.String("completed"), ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, wrap(err, "list check runs %s of %s@%s", name, repo, short(sha))
+	}
+	var ids []int64
+	for _, run := range res.CheckRuns {
+		if run.GetConclusion() == "failure" {
+			ids = append(ids, run.GetID())
+		}
+	}
+	return ids, nil
+}

@@ -63,6 +63,20 @@ func (o *Ops) publish(ctx context.Context, pr PR, headSHA string, parts []string
 	return mainURL, nil
 }
 
+// hasPlanComments reports whether the bot posted a plan on the PR before.
+func (o *Ops) hasPlanComments(ctx context.Context, pr PR) (bool, error) {
+	existing, err := pr.Client.Comments(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return false, err
+	}
+	for _, cm := range existing {
+		if _, ok := comments.ParseMarker(cm.Body); ok && cm.Author == o.opts.BotLogin {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // minimize hides comments as OUTDATED, skipping those this process
 // already hid. A failure is logged, not fatal: an outdated comment left
 // visible is untidy, a plan not posted is a failure.

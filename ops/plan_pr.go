@@ -134,6 +134,16 @@ func (r *planRun) plan(ctx context.Context) error {
 		r.failEarly(ctx, err)
 		return err
 	}
+	r.clearEarlyFailure(ctx)
+	if !anyAffected(results) && !configChanged {
+		// Nothing Kubernetes changed: say nothing, unless earlier commits of
+		// the PR were planned (their sets are now outdated and the new one
+		// says that nothing is affected any more).
+		if planned, err := r.o.hasPlanComments(ctx, r.req.PR); err != nil || !planned {
+			log.Info().Msg("no environment affected: nothing to plan")
+			return err
+		}
+	}
 	for _, res := range results {
 		if !res.affected || res.fromCache {
 			continue
@@ -246,6 +256,35 @@ func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, change
 		r.o.mu.Unlock()
 	}
 	return results, notes, nil
+}
+
+func anyAffected(results []*envResult) bool {
+	for _, res := range results {
+		if res.affected {
+			return true
+		}
+	}
+	return false
+}
+
+// clearEarlyFailure turns an earlier "tugboat" failure on this commit (a
+// failure before any environment was known; see failEarly) into a success
+// now that planning got past that point, so the PR does not keep a red
+// mark for a problem that is gone.
+func (r *planRun) clearEarlyFailure(ctx context.Context) {
+	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
+	if err != nil {
+		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
+		return
+	}
+	for _, id := range ids {
+		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: "tugboat", Status: "completed",
+			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
+			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
+		if err != nil {
+			r.req.Log.Warn().Err(err).Msg("could not clear an earlier failure")
+		}
+	}
 }
 
 // planAll plans every affected environment not taken from the cache.
