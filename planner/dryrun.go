@@ -63,17 +63,36 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 
 	out := make([]outcome, len(targets))
 	jobs := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(e.concurrency, len(targets))
-	for range workers {
-		wg.Add(1)
+	var workers, waiting sync.WaitGroup
+	set := func(i int, o outcome) {
+		out[i] = o
+		if o.unreachable != nil {
+			cancel()
+		}
+	}
+	for range min(e.concurrency, len(targets)) {
+		workers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer workers.Done()
 			for i := range jobs {
-				out[i] = e.plan(ctx, targets[i])
-				if out[i].unreachable != nil {
-					cancel()
+				t := targets[i]
+				st, done := e.dryRunTarget(ctx, t)
+				if done != nil {
+					set(i, *done)
+					continue
 				}
+				// A worker must not sit idle while its object's LIST is
+				// still on its way: that would stall the dry-runs. The
+				// diff waits in a goroutine of its own instead.
+				if t.group != nil && !st.fetched && !t.group.ready() {
+					waiting.Add(1)
+					go func() {
+						defer waiting.Done()
+						set(i, e.finish(ctx, t, st))
+					}()
+					continue
+				}
+				set(i, e.finish(ctx, t, st))
 			}
 		}()
 	}
@@ -81,7 +100,8 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 		jobs <- i
 	}
 	close(jobs)
-	wg.Wait()
+	workers.Wait()
+	waiting.Wait()
 	return out
 }
 
@@ -126,27 +146,47 @@ func (e *engine) live(ctx context.Context, t *target) (*unstructured.Unstructure
 }
 
 // plan dry-runs one target and diffs the result against the live object.
-func (e *engine) plan(ctx context.Context, t *target) outcome {
+// dryRunState is a target between its dry-run and its diff.
+type dryRunState struct {
+	live    *unstructured.Unstructured
+	fetched bool // live has been read
+	result  *unstructured.Unstructured
+}
+
+// dryRunTarget dry-runs one target. It returns the final outcome instead
+// when there is nothing left to do (an error, or an object that cannot be
+// dry-run yet).
+func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *outcome) {
+	var st dryRunState
 	if t.noDryRun != "" {
 		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore, false).Object
-		return e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
+		o := e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
+		return st, &o
 	}
-	var live *unstructured.Unstructured
-	fetched := false
 	if len(t.ignore) > 0 {
 		// Whether ignored fields are sent depends on whether the object
 		// exists, so read it first.
 		var err error
-		if live, err = e.live(ctx, t); err != nil {
-			return e.failure(ctx, t, err)
+		if st.live, err = e.live(ctx, t); err != nil {
+			o := e.failure(ctx, t, err)
+			return st, &o
 		}
-		fetched = true
+		st.fetched = true
 	}
-	result, err := e.dryRun(ctx, t, live != nil)
-	if err != nil {
-		return e.failure(ctx, t, err)
+	var err error
+	if st.result, err = e.dryRun(ctx, t, st.live != nil); err != nil {
+		o := e.failure(ctx, t, err)
+		return st, &o
 	}
-	if !fetched {
+	return st, nil
+}
+
+// finish reads the live object (unless already read) and diffs it with
+// the dry-run result.
+func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome {
+	live, result := st.live, st.result
+	var err error
+	if !st.fetched {
 		if live, err = e.live(ctx, t); err != nil {
 			return e.failure(ctx, t, err)
 		}

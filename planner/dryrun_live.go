@@ -59,6 +59,16 @@ func (g *liveGroup) fetch(ctx context.Context, dyn dynamic.Interface, k groupKey
 	g.items = items
 }
 
+// ready reports whether the LIST has finished (successfully or not).
+func (g *liveGroup) ready() bool {
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // take returns the live object called name (nil when it does not exist).
 func (g *liveGroup) take(ctx context.Context, name string) (*unstructured.Unstructured, error) {
 	select {

@@ -75,6 +75,7 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	}
 
 	r, err := p.render(ctx, cluster, in)
+	rendered := time.Now()
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
 	}
@@ -104,7 +105,8 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	c := plan.Counts()
 	log.Info().Int("objects", len(r.head)).Int("create", c.Create).Int("update", c.Update).
 		Int("delete", c.Delete).Int("unchanged", c.Unchanged).Int("problems", len(plan.Problems)).
-		Dur("took", time.Since(start)).Msg("planned")
+		Dur("render", r.renderTook).Dur("validate", rendered.Sub(start)-r.renderTook).
+		Dur("dryrun", time.Since(rendered)).Dur("took", time.Since(start)).Msg("planned")
 	return plan, nil
 }
 
@@ -119,6 +121,8 @@ type renders struct {
 	problems []Problem
 	base     baseIndex
 	pingErr  error
+	// renderTook is the render's wall time (head and base in parallel).
+	renderTook time.Duration
 }
 
 // render renders head and base and pings the cluster, all at once.
@@ -130,6 +134,7 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 		headErr, baseErr error
 		pingErr          error
 	)
+	start := time.Now()
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -155,7 +160,7 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	if headErr != nil {
 		return nil, fmt.Errorf("render: %w", headErr)
 	}
-	r := &renders{problems: headProbs, pingErr: pingErr}
+	r := &renders{problems: headProbs, pingErr: pingErr, renderTook: time.Since(start)}
 	if pingErr != nil {
 		r.head = head
 		return r, nil
