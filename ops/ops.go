@@ -76,3 +76,14 @@ type PR struct {
 	// Log carries repo, PR and delivery id.
 	Log zerolog.Logger
 }
+
+// plannerFor gives the real planner the request's logger, so its lines
+// carry repository, PR and delivery id too. Other Planners are used as is.
+func (o *Ops) plannerFor(log zerolog.Logger) Planner {
+	if p, ok := o.planner.(*planner.Planner); ok {
+		cp := *p
+		cp.Log = log
+		return &cp
+	}
+	return o.planner
+}

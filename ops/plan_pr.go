@@ -301,14 +301,15 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			p, err := r.o.planner.Plan(ctx, planner.Input{
+			log := r.req.Log.With().Str("env", res.env.Name).Logger()
+			p, err := r.o.plannerFor(log).Plan(ctx, planner.Input{
 				Repo: r.merge.Files, BaseRepo: r.base.Files, RepoName: r.req.Repo.FullName(),
 				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
 			})
 			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
 			if err != nil {
 				res.failure = err
-				r.req.Log.Error().Err(err).Str("env", res.env.Name).Msg("planning failed")
+				log.Error().Err(err).Msg("planning failed")
 				return
 			}
 			res.plan = p

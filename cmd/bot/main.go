@@ -61,5 +61,6 @@ func usage(w io.Writer) {
 
 commands:
   plan    show what applying a repository checkout would change in its environments
+  serve   run the GitHub App: webhooks in, plans out (--config server.yaml)
 `)
 }
