@@ -120,10 +120,11 @@ func configMap(name string, kv ...string) string {
 
 // bot is a running `bot serve`.
 type bot struct {
-	url  string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan struct{}
+	url    string
+	config string // its server config file
+	cmd    *exec.Cmd
+	logs   *syncBuffer
+	done   chan struct{}
 }
 
 // syncBuffer collects the bot's log.
@@ -185,7 +186,7 @@ func startBot(t testing.TB, gh *githubtest.Server, extra string) *bot {
 	t.Helper()
 	addr := freeAddr(t)
 	cfg := writeConfig(t, gh, addr, extra)
-	b := &bot{url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	b := &bot{url: "http://" + addr, config: cfg, logs: &syncBuffer{}, done: make(chan struct{})}
 	b.cmd = exec.Command(botBin, "serve", "--config", cfg)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -332,7 +333,22 @@ func readFile(path string) (string, error) {
 
 func writeFile(t testing.TB, path, data string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// mergeMaps returns a copy of base with over's entries replacing its own.
+func mergeMaps(base, over map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
 }

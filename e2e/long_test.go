@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -46,5 +49,29 @@ func TestLongPlanSplitsIntoContinuations(t *testing.T) {
 	}
 	if len(checks["tugboat/staging"].Text) > 65535 {
 		t.Errorf("check run text over the limit")
+	}
+
+	// The plan gets applied (with `bot apply`, as in disaster recovery): a
+	// re-plan of the same commit shows no changes, so the set shrinks in
+	// place and the stale continuations are deleted.
+	checkout := t.TempDir()
+	for name, data := range mergeMaps(baseFiles(w.ns), files) {
+		writeFile(t, filepath.Join(checkout, name), data)
+	}
+	out, err := exec.Command(botBin, "apply", "--repo", checkout, "--config", w.bot.config, "--env", "staging",
+		"--repo-name", w.repo, "--yes").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bot apply: %v\n%s", err, out)
+	}
+	w.gh.Comment(w.repo, n, "alice", "/plan staging")
+	w.waitFor("the re-plan", 60*time.Second, func() bool {
+		return w.countChecks(sha, "tugboat/staging") == 2 && w.checks(sha)["tugboat/staging"].Status == "completed"
+	})
+	after := w.planComments(n, sha)
+	if len(after) >= len(set) || after[0].ID != set[0].ID {
+		t.Errorf("set of %d parts became %d parts (main comment %d → %d); want it shrunk in place", len(set), len(after), set[0].ID, after[0].ID)
+	}
+	if len(after) == 1 && strings.Contains(after[0].Body, "Continued in part") {
+		t.Errorf("the single remaining part still points at a continuation")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"testing/fstest"
@@ -77,11 +78,9 @@ func (c *Client) Tarball(ctx context.Context, repo Repo, sha string) (*Tree, err
 
 // redactURL drops the download URL (it carries a token) from a transport error.
 func redactURL(err error) error {
-	var ue interface{ Unwrap() error }
+	var ue *url.Error
 	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err
 }
