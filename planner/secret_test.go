@@ -21,14 +21,20 @@ func TestPlanSecretsAreMaskedEverywhere(t *testing.T) {
 	marker := "m4rker" + hex.EncodeToString(raw)
 	old, updated, fresh, leaky := marker+"-old", marker+"-new", marker+"-fresh", marker+"-leaky"
 
+	// Applied once with client-side apply, which leaves a copy of every
+	// value in an annotation.
 	f.apply(fmt.Sprintf(`apiVersion: v1
 kind: Secret
-metadata: {name: upd, namespace: NS}
+metadata:
+  name: upd
+  namespace: NS
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"token":"%s"},"note":"%s"}'
 data:
   token: %s
   kept: %s
   dropped: %s
-`, b64(old), b64(marker+"-kept"), b64(marker+"-dropped")))
+`, b64(old), old, b64(old), b64(marker+"-kept"), b64(marker+"-dropped")))
 	// A policy whose message quotes the Secret's value, as a careless
 	// policy author might write it: the planner must still not show it.
 	f.applyAs("setup", false, `apiVersion: admissionregistration.k8s.io/v1
