@@ -45,7 +45,7 @@ func TestBadSignatureRejected(t *testing.T) {
 			t.Errorf("badly signed %s delivery answered %d, want 4xx", d.Event, d.StatusCode)
 		}
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitIdle(t, w)
 	if len(w.botComments(n)) != 0 || len(w.gh.CheckRuns(w.repo, sha)) != 0 {
 		t.Errorf("a badly signed delivery was processed")
 	}

@@ -40,8 +40,7 @@ func TestConflictingPRGetsExplanation(t *testing.T) {
 	w.waitFor("the conflict note", 60*time.Second, func() bool {
 		return strings.Contains(allBodies(w.botComments(n)), "merge conflicts")
 	})
-	w.gh.WaitForDeliveries()
-	time.Sleep(300 * time.Millisecond)
+	waitIdle(t, w)
 	if runs := w.gh.CheckRuns(w.repo, sha); len(runs) != 0 {
 		t.Errorf("a conflicting PR got check runs: %+v", runs)
 	}

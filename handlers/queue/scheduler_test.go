@@ -145,13 +145,10 @@ func TestDuplicateHandledOnceFailureRetried(t *testing.T) {
 	s := New(Options{Workers: 1, Key: byPayload})
 	ctx := context.Background()
 	s.Schedule(ctx, dispatch(rec, "once", "a"))
-	waitFor(t, func() bool { return len(rec.handled()) == 1 })
-	waitFor(t, func() bool { return s.Depth() == 0 })
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, s.idle)
 	s.Schedule(ctx, dispatch(rec, "once", "a")) // duplicate of a handled delivery
 	s.Schedule(ctx, dispatch(rec, "flaky", "a"))
-	waitFor(t, func() bool { return len(rec.handled()) == 2 })
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, s.idle)
 	s.Schedule(ctx, dispatch(rec, "flaky", "a")) // redelivery after a failure
 	drain(t, s)
 	want := "[once flaky flaky]"
@@ -202,8 +199,7 @@ func TestPanicIsAFailure(t *testing.T) {
 	}}
 	s := New(Options{Workers: 1, Key: byPayload})
 	s.Schedule(context.Background(), dispatch(rec, "p", "a"))
-	waitFor(t, func() bool { return len(rec.handled()) == 1 && s.Depth() == 0 })
-	time.Sleep(20 * time.Millisecond)
+	waitFor(t, s.idle)
 	s.Schedule(context.Background(), dispatch(rec, "p", "a"))
 	drain(t, s)
 	if len(rec.handled()) != 2 {
@@ -220,4 +216,12 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// idle reports that nothing waits or runs; a finished event's delivery id
+// is recorded under the same lock, so the next Schedule sees it.
+func (s *Scheduler) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting == 0 && s.busy == 0
 }
