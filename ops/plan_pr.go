@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,9 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 	}
 	if !pr.Mergeable {
 		return o.conflict(ctx, req.PR, pr)
+	}
+	if pr.MergeCommitSHA == "" {
+		return fmt.Errorf("pull request %s#%d: GitHub reports it mergeable but gives no test merge commit", repo, req.Number)
 	}
 	run := &planRun{o: o, req: req, pr: pr, mergeSHA: pr.MergeCommitSHA}
 	if err := run.fetch(ctx); err != nil {
@@ -144,6 +148,14 @@ func (r *planRun) plan(ctx context.Context) error {
 			return err
 		}
 	}
+	// Whatever happens from here, no check run is left in progress.
+	var published bool
+	defer func() {
+		if !published {
+			r.concludeFailed(context.WithoutCancel(ctx), results, errors.New("tugboat stopped before the plan was posted; see the bot's log"))
+		}
+	}()
+
 	for _, res := range results {
 		if !res.affected || res.fromCache {
 			continue
@@ -157,14 +169,6 @@ func (r *planRun) plan(ctx context.Context) error {
 		}
 		res.checkRunID = id
 	}
-	// Whatever happens from here, no check run is left in progress.
-	var published bool
-	defer func() {
-		if !published {
-			r.concludeFailed(context.WithoutCancel(ctx), results, errors.New("tugboat stopped before the plan was posted; see the bot's log"))
-		}
-	}()
-
 	r.planAll(ctx, results)
 	for _, pattern := range r.merge.Skipped {
 		notes = append(notes, "Ignored a symbolic link leading out of the repository: "+pattern)
@@ -300,6 +304,14 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			// A panic here would take the whole bot down (it is not the
+			// scheduler's goroutine): make it this environment's failure.
+			defer func() {
+				if v := recover(); v != nil {
+					res.plan, res.failure = nil, fmt.Errorf("planning crashed: %v", v)
+					r.req.Log.Error().Str("env", res.env.Name).Str("stack", string(debug.Stack())).Msg("planning crashed")
+				}
+			}()
 			start := time.Now()
 			log := r.req.Log.With().Str("env", res.env.Name).Logger()
 			p, err := r.o.plannerFor(log).Plan(ctx, planner.Input{
