@@ -121,8 +121,10 @@ func TestRetriesGitHubFaults(t *testing.T) {
 	if left := w.gh.FaultsLeft(); left != 0 {
 		t.Errorf("%d injected faults never fired", left)
 	}
-	if !strings.Contains(w.bot.logs.String(), "secondary rate limit, retrying") {
-		t.Errorf("the bot did not log the rate-limit retry")
+	for _, retry := range []string{"secondary rate limit, retrying", "server error, retrying", "not found right after a webhook, retrying"} {
+		if !strings.Contains(w.bot.logs.String(), retry) {
+			t.Errorf("the bot did not log %q", retry)
+		}
 	}
 }
 
