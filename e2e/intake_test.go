@@ -106,10 +106,10 @@ func TestDuplicateAndRedelivery(t *testing.T) {
 // webhook.
 func TestRetriesGitHubFaults(t *testing.T) {
 	w := newWorld(t, options{})
-	w.gh.Fault("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", githubtest.Fault{Status: 502, Times: 2})
+	w.gh.Fault("GET", "/repos/{owner}/{repo}/tarball/{ref}", githubtest.Fault{Status: 502, Times: 2})
 	w.gh.Fault("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", githubtest.Fault{SecondaryRateLimit: true, RetryAfter: time.Second})
 	w.gh.Fault("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", githubtest.Fault{Status: 500})
-	w.gh.ReplicationLag("/repos/{owner}/{repo}/commits/{ref}", 700*time.Millisecond)
+	w.gh.ReplicationLag("/repos/{owner}/{repo}/pulls/{pull_number}", 600*time.Millisecond)
 	n, sha := w.openPR("faults", map[string]string{"deploy/staging/app.yaml": configMap("app", "color", "green")})
 	checks := w.waitPlanned(sha, "staging")
 	if c := checks["tugboat/staging"]; c.Conclusion != "action_required" {
