@@ -215,82 +215,6 @@ func (r *planRun) plan(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// selectEnvs decides which environments this run plans, and which it
-// takes from the cache.
-func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, changed []string) ([]*envResult, []string, error) {
-	var notes []string
-	named := map[string]bool{}
-	for _, name := range r.req.Envs {
-		if _, ok := cfg.Env(name); !ok {
-			notes = append(notes, fmt.Sprintf("There is no environment %q in %s; it was not planned.", name, config.RepoFile))
-			continue
-		}
-		named[name] = true
-	}
-	results := make([]*envResult, len(cfg.Environments))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.o.opts.PlanConcurrency)
-	for i, env := range cfg.Environments {
-		res := &envResult{env: env}
-		results[i] = res
-		if named[env.Name] {
-			res.affected = true
-			continue
-		}
-		g.Go(func() error {
-			ok, err := r.o.affected(gctx, env, r.base.Files, r.merge.Files, changed)
-			res.affected = ok
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
-	}
-	if len(r.req.Envs) > 0 {
-		// Only the named environments are planned again; the others keep
-		// the plan already shown for this commit, when this process has it.
-		r.o.mu.Lock()
-		for _, res := range results {
-			if res.affected && !named[res.env.Name] {
-				if p, ok := r.o.plans.get(r.key(res.env.Name)); ok {
-					res.plan, res.fromCache = p, true
-				}
-			}
-		}
-		r.o.mu.Unlock()
-	}
-	return results, notes, nil
-}
-
-func anyAffected(results []*envResult) bool {
-	for _, res := range results {
-		if res.affected {
-			return true
-		}
-	}
-	return false
-}
-
-// clearEarlyFailure turns an earlier "tugboat" failure on this commit (a
-// failure before any environment was known; see failEarly) into a success
-// now that planning got past that point, so the PR does not keep a red
-// mark for a problem that is gone.
-func (r *planRun) clearEarlyFailure(ctx context.Context) {
-	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
-	if err != nil {
-		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
-		return
-	}
-	for _, id := range ids {
-		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: "tugboat", Status: "completed",
-			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
-			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
-		if err != nil {
-			r.req.Log.Warn().Err(err).Msg("could not clear an earlier failure")
-		}
-	}
-}
-
 // planAll plans every affected environment not taken from the cache.
 func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 	var wg sync.WaitGroup
@@ -342,36 +266,6 @@ func (r *planRun) repoURL() string {
 		return ""
 	}
 	return strings.TrimSuffix(r.o.opts.WebURL, "/") + "/" + r.req.Repo.FullName()
-}
-
-// checkNewConfig validates the .tugboat.yaml a pull request brings, on a
-// check run tugboat/config with an annotation per problem.
-func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
-	cr := gh.CheckRun{Name: "tugboat/config", HeadSHA: r.pr.HeadSHA, Status: "completed"}
-	_, err := config.ParseRepo(data, config.RepoFile)
-	var errs config.Errors
-	switch {
-	case err == nil:
-		cr.Conclusion, cr.Title = comments.ConclusionSuccess, config.RepoFile+" is valid"
-		cr.Summary = "The changed " + config.RepoFile + " is valid. It takes effect once this pull request is merged: this plan still uses the base branch's."
-	case errors.As(err, &errs):
-		cr.Conclusion = comments.ConclusionFailure
-		cr.Title = fmt.Sprintf("%s has %d problem(s)", config.RepoFile, len(errs))
-		var b strings.Builder
-		b.WriteString("The changed " + config.RepoFile + " is invalid and would stop tugboat from planning once merged:\n\n")
-		for _, e := range errs {
-			fmt.Fprintf(&b, "- %s\n", e.Error())
-			line := max(e.Line, 1)
-			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: config.RepoFile, StartLine: line, EndLine: line,
-				Level: comments.LevelFailure, Title: config.RepoFile, Message: e.Message})
-		}
-		cr.Summary = b.String()
-	default:
-		cr.Conclusion, cr.Title, cr.Summary = comments.ConclusionFailure, config.RepoFile+" is invalid", err.Error()
-	}
-	if _, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, cr); err != nil {
-		r.req.Log.Error().Err(err).Msg("could not post the config check")
-	}
 }
 
 func short(sha string) string {

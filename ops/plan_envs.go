@@ -1,0 +1,88 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/gh"
+)
+
+// selectEnvs decides which environments this run plans, and which it
+// takes from the cache.
+func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, changed []string) ([]*envResult, []string, error) {
+	var notes []string
+	named := map[string]bool{}
+	for _, name := range r.req.Envs {
+		if _, ok := cfg.Env(name); !ok {
+			notes = append(notes, fmt.Sprintf("There is no environment %q in %s; it was not planned.", name, config.RepoFile))
+			continue
+		}
+		named[name] = true
+	}
+	results := make([]*envResult, len(cfg.Environments))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.opts.PlanConcurrency)
+	for i, env := range cfg.Environments {
+		res := &envResult{env: env}
+		results[i] = res
+		if named[env.Name] {
+			res.affected = true
+			continue
+		}
+		g.Go(func() error {
+			ok, err := r.o.affected(gctx, env, r.base.Files, r.merge.Files, changed)
+			res.affected = ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	if len(r.req.Envs) > 0 {
+		// Only the named environments are planned again; the others keep
+		// the plan already shown for this commit, when this process has it.
+		r.o.mu.Lock()
+		for _, res := range results {
+			if res.affected && !named[res.env.Name] {
+				if p, ok := r.o.plans.get(r.key(res.env.Name)); ok {
+					res.plan, res.fromCache = p, true
+				}
+			}
+		}
+		r.o.mu.Unlock()
+	}
+	return results, notes, nil
+}
+
+func anyAffected(results []*envResult) bool {
+	for _, res := range results {
+		if res.affected {
+			return true
+		}
+	}
+	return false
+}
+
+// clearEarlyFailure turns an earlier "tugboat" failure on this commit (a
+// failure before any environment was known; see failEarly) into a success
+// now that planning got past that point, so the PR does not keep a red
+// mark for a problem that is gone.
+func (r *planRun) clearEarlyFailure(ctx context.Context) {
+	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
+	if err != nil {
+		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
+		return
+	}
+	for _, id := range ids {
+		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: "tugboat", Status: "completed",
+			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
+			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
+		if err != nil {
+			r.req.Log.Warn().Err(err).Msg("could not clear an earlier failure")
+		}
+	}
+}
