@@ -17,6 +17,9 @@ import (
 // buildBot builds the real bot binary from this checkout into dir: the
 // sandbox runs exactly what would be deployed, over HTTP, not a test double.
 func buildBot(ctx context.Context, root, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("build the bot: %w", err)
+	}
 	bin := filepath.Join(dir, "bot")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/bot")
 	cmd.Dir = root

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		f.githubAddr = or(f.githubAddr, "127.0.0.1:8710")
 		f.botAddr = or(f.botAddr, "127.0.0.1:8711")
 	}
-	sb, err := Start(ctx, Options{Root: root, Dir: f.dir, GitHubAddr: f.githubAddr, BotAddr: f.botAddr, Out: stderr})
+	sb, err := Start(ctx, Options{Root: root, Dir: f.dir, BinDir: filepath.Join(root, ".cache", "bin"), GitHubAddr: f.githubAddr, BotAddr: f.botAddr, Out: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "sandbox:", err)
 		return 1

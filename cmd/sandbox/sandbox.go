@@ -24,6 +24,9 @@ type Options struct {
 	// Dir holds the sandbox's state (configs, logs, git storage, the PR
 	// branch's working copy); it is emptied at start.
 	Dir string
+	// BinDir keeps the bot binary between runs, so an unchanged bot is not
+	// linked again (go build skips an up-to-date output); "" means Dir.
+	BinDir string
 	// GitHubAddr and BotAddr are host:port to listen on; "" picks free ports.
 	GitHubAddr, BotAddr string
 	// Out receives progress lines.
@@ -94,7 +97,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		defer wg.Done()
 		t := time.Now()
 		s.p.printf("building the bot (go build ./cmd/bot)")
-		if botBin, botErr = buildBot(ctx, opts.Root, opts.Dir); botErr == nil {
+		if botBin, botErr = buildBot(ctx, opts.Root, or(opts.BinDir, opts.Dir)); botErr == nil {
 			s.p.printf("bot built in %s", since(t))
 		}
 	}()
