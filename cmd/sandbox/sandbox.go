@@ -70,6 +70,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			s.Close()
 		}
 	}()
+	// The state directory is wiped: refuse if a sandbox still lives there.
+	if conn, err := net.Dial("unix", filepath.Join(opts.Dir, controlSocket)); err == nil {
+		conn.Close()
+		return nil, fmt.Errorf("a sandbox is already running with state in %s: stop it first (Ctrl-C), or give --dir", opts.Dir)
+	}
 	if err := os.RemoveAll(opts.Dir); err != nil {
 		return nil, fmt.Errorf("clear %s: %w", opts.Dir, err)
 	}
@@ -168,7 +173,7 @@ func (s *Sandbox) startGitHub() (*githubtest.Server, error) {
 	)
 	if err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("GitHub emulator: %w", err)
+		return nil, fmt.Errorf("GitHub emulator: %w (another address: --github-addr)", err)
 	}
 	s.p.printf("GitHub emulator up at %s in %s", gh.URL(), since(t))
 	return gh, nil
@@ -225,7 +230,7 @@ func (s *Sandbox) Close() error {
 func pickPort(addr string) (int, error) {
 	l, err := net.Listen("tcp", orLocal(addr))
 	if err != nil {
-		return 0, fmt.Errorf("listen %s: %w", addr, err)
+		return 0, fmt.Errorf("bot: %w (another address: --bot-addr)", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
