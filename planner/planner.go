@@ -66,7 +66,7 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 		return nil, errors.New("plan: no digest key configured")
 	}
 	start := time.Now()
-	log := p.Log.With().Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Logger()
+	log := p.Log.With().Str("repo", in.RepoName).Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Logger()
 	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, HeadSHA: in.HeadSHA}
 	red := newRedactor()
 

@@ -254,3 +254,25 @@ spec:
 		t.Errorf("CR after CRD apply: %s", c.Action)
 	}
 }
+
+func TestPlanUnknownClusterIsOneProblem(t *testing.T) {
+	f := newFixture(t, cluster)
+	env := f.env()
+	env.Cluster = "nowhere"
+	p := f.plan(env, f.files("deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n"), nil)
+	if len(p.Problems) != 1 || len(p.Changes) != 0 ||
+		!strings.Contains(p.Problems[0].Message, `cluster "nowhere" is not in the server's cluster registry`) {
+		t.Fatalf("got:\n%s", describe(p))
+	}
+	if p.Cluster != "nowhere" || p.Env != "test" || p.Digest == "" {
+		t.Errorf("plan header %q %q %q", p.Env, p.Cluster, p.Digest)
+	}
+}
+
+func TestPlanNeedsADigestKey(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.planner.DigestKey = nil
+	if _, err := f.planner.Plan(f.ctx, Input{Repo: f.files(), Env: f.env()}); err == nil {
+		t.Fatal("planned without a digest key")
+	}
+}
