@@ -43,6 +43,7 @@ type Sandbox struct {
 	Clusters map[string]*kubetest.Cluster
 	bot      *server
 	control  *controlServer
+	ghLog    *os.File
 
 	BotURL  string
 	BotLog  string
@@ -90,33 +91,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 
-	// The bot's build and the emulator's start (it loads GitHub's 13 MB API
-	// description) overlap the clusters' start, the longest step.
-	var (
-		wg            sync.WaitGroup
-		botBin        string
-		botErr, ghErr error
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		t := time.Now()
-		s.p.printf("building the bot (go build ./cmd/bot)")
-		if botBin, botErr = buildBot(ctx, opts.Root, or(opts.BinDir, opts.Dir)); botErr == nil {
-			s.p.printf("bot built in %s", since(t))
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		s.GitHub, ghErr = s.startGitHub()
-	}()
-	s.p.printf("starting clusters %v (the first run builds the control plane: minutes, once)", clusterNames)
-	s.Clusters, err = startClusters(ctx, s.p)
-	wg.Wait()
-	if err := errors.Join(err, botErr, ghErr); err != nil {
+	botBin, err := s.startServices(ctx)
+	if err != nil {
 		return nil, err
 	}
-
 	botPort, err := pickPort(opts.BotAddr)
 	if err != nil {
 		return nil, err
@@ -155,12 +133,42 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	return s, nil
 }
 
+// startServices starts the clusters, and meanwhile builds the bot and
+// starts the emulator (which loads GitHub's 13 MB API description): the
+// clusters take longest. It returns the bot binary.
+func (s *Sandbox) startServices(ctx context.Context) (string, error) {
+	var (
+		wg            sync.WaitGroup
+		botBin        string
+		botErr, ghErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t := time.Now()
+		s.p.printf("building the bot (go build ./cmd/bot)")
+		if botBin, botErr = buildBot(ctx, s.opts.Root, or(s.opts.BinDir, s.opts.Dir)); botErr == nil {
+			s.p.printf("bot built in %s", since(t))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		s.GitHub, ghErr = s.startGitHub()
+	}()
+	s.p.printf("starting clusters %v (the first run builds the control plane: minutes, once)", clusterNames)
+	var err error
+	s.Clusters, err = startClusters(ctx, s.p)
+	wg.Wait()
+	return botBin, errors.Join(err, botErr, ghErr)
+}
+
 func (s *Sandbox) startGitHub() (*githubtest.Server, error) {
 	t := time.Now()
 	logf, err := os.Create(filepath.Join(s.opts.Dir, "github.log"))
 	if err != nil {
 		return nil, err
 	}
+	s.ghLog = logf
 	var mu sync.Mutex
 	gh, err := githubtest.NewServer(
 		githubtest.WithAddr(orLocal(s.opts.GitHubAddr)),
@@ -172,7 +180,6 @@ func (s *Sandbox) startGitHub() (*githubtest.Server, error) {
 		}),
 	)
 	if err != nil {
-		logf.Close()
 		return nil, fmt.Errorf("GitHub emulator: %w (another address: --github-addr)", err)
 	}
 	s.p.printf("GitHub emulator up at %s in %s", gh.URL(), since(t))
@@ -221,6 +228,9 @@ func (s *Sandbox) Close() error {
 	}
 	if s.GitHub != nil {
 		s.GitHub.Close()
+	}
+	if s.ghLog != nil {
+		s.ghLog.Close()
 	}
 	closeClusters(s.Clusters)
 	return errors.Join(errs...)
