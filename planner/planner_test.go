@@ -276,3 +276,42 @@ func TestPlanNeedsADigestKey(t *testing.T) {
 		t.Fatal("planned without a digest key")
 	}
 }
+
+func TestPlanKustomizeOverlay(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	head := f.files(
+		"deploy/base/kustomization.yaml", "resources: [deployment.yaml]\n",
+		"deploy/base/deployment.yaml", deployment("web"),
+		"deploy/kustomization.yaml", `namespace: NS
+resources: [base]
+images:
+- {name: nginx, newTag: "1.28"}
+configMapGenerator:
+- name: settings
+  literals: [color=blue]
+secretGenerator:
+- name: creds
+  literals: [password=kustomize-secret-value]
+`)
+	p := f.plan(f.env(), head, nil)
+	noProblems(t, p)
+	if got := p.Counts(); got.Create != 3 {
+		t.Fatalf("counts %+v:\n%s", got, describe(p))
+	}
+	dep := change(t, p, "Deployment", "web")
+	if dep.Source.File != "deploy/base/deployment.yaml" || !strings.Contains(dep.Diff, "image: nginx:1.28") {
+		t.Errorf("deployment from %+v:\n%s", dep.Source, dep.Diff)
+	}
+	for _, c := range p.Changes {
+		if strings.Contains(c.Diff, "config.kubernetes.io") || strings.Contains(c.Diff, "internal.config.kubernetes.io") {
+			t.Errorf("%s: Kustomize's build annotations reached the diff:\n%s", c.Ref, c.Diff)
+		}
+		if c.Ref.Kind == "Secret" {
+			if !strings.HasPrefix(c.Ref.Name, "creds-") || !strings.Contains(c.Diff, "password: <secret, added>") ||
+				strings.Contains(c.Diff, "kustomize-secret-value") || strings.Contains(c.Diff, b64("kustomize-secret-value")) {
+				t.Errorf("generated Secret %s:\n%s", c.Ref.Name, c.Diff)
+			}
+		}
+	}
+}
