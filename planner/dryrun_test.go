@@ -208,3 +208,13 @@ func TestPlanUnreachableCluster(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanRejectsUnknownFields(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	typo := strings.Replace(deployment("web"), "  replicas: 0\n", "  replica: 0\n", 1)
+	p := f.plan(f.env(), f.files("deploy/web.yaml", typo), nil)
+	if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Message, ".spec.replica: field not declared in schema") {
+		t.Fatalf("a misspelt field must be a problem, not silently dropped:\n%s", describe(p))
+	}
+}
