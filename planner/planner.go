@@ -20,8 +20,8 @@ import (
 const (
 	// DefaultConcurrency is the number of dry-runs in flight per plan.
 	// BenchmarkPlan1000's sweep on a 2-core machine (1,000 objects, medians
-	// of 5): 1 → 3.8 s, 4 → 3.3 s, 8 → 3.1 s, 16 → 2.9 s, 32 → 2.5 s,
-	// 64 → 2.6 s. Past a handful in flight the API server's CPU is the
+	// of 5): 1 → 3.1 s, 4 → 1.9 s, 8 → 1.6 s, 16 → 1.48 s, 32 → 1.44 s,
+	// 64 → 1.57 s. Past a handful in flight the API server's CPU is the
 	// limit; 32 keeps it busy while diffs are computed.
 	DefaultConcurrency = 32
 	// DefaultPingTimeout bounds the wait for a cluster that does not answer.
