@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
+
+	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
 // waitForKind waits until the cluster serves group's kind (a CRD just
@@ -216,5 +218,32 @@ func TestPlanRejectsUnknownFields(t *testing.T) {
 	p := f.plan(f.env(), f.files("deploy/web.yaml", typo), nil)
 	if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Message, ".spec.replica: field not declared in schema") {
 		t.Fatalf("a misspelt field must be a problem, not silently dropped:\n%s", describe(p))
+	}
+}
+
+func TestPlanSurvivesAnAPIServerRestart(t *testing.T) {
+	own := kubetest.Start(t, kubetest.WithName("restart"))
+	f := newFixture(t, own)
+	head := f.files("deploy/all.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: NS}\n---\n"+unreachableConfigMaps(30))
+	before := f.plan(f.env(), head, nil)
+	noProblems(t, before)
+
+	if err := own.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f.planner.PingTimeout = 2 * time.Second
+	down := f.plan(f.env(), head, nil)
+	if len(down.Problems) != 1 || len(down.Changes) != 0 || !strings.Contains(down.Problems[0].Message, "is unreachable") {
+		t.Fatalf("apiserver down: want one problem, got:\n%s", describe(down))
+	}
+
+	// The registry's cached client bundle reconnects once it is back.
+	if err := own.Restart(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := f.plan(f.env(), head, nil)
+	noProblems(t, after)
+	if before.Digest != after.Digest || after.Counts().Create != 31 {
+		t.Errorf("after the restart: %+v, digest %s (was %s)", after.Counts(), after.Digest, before.Digest)
 	}
 }
