@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	fieldpath "k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -194,5 +198,15 @@ func TestRedactor(t *testing.T) {
 	got := r.redact("value hunter2 or " + b64("hunter2") + " rejected")
 	if strings.Contains(got, "hunter2") || strings.Contains(got, b64("hunter2")) {
 		t.Errorf("redact left a value: %q", got)
+	}
+}
+
+func TestStructuredMessageWithholdsFreeText(t *testing.T) {
+	err := apierrors.NewInvalid(schema.GroupKind{Kind: "Secret"}, "s", fieldpath.ErrorList{
+		fieldpath.Invalid(fieldpath.NewPath("data").Key("pin"), "42", "the pin 42 is too short"),
+	})
+	msg := structuredMessage(err)
+	if strings.Contains(msg, "42") || !strings.Contains(msg, "data[pin] (FieldValueInvalid)") {
+		t.Errorf("structuredMessage = %q", msg)
 	}
 }
