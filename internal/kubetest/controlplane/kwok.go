@@ -88,7 +88,7 @@ func stageSet() (string, error) {
 		}
 		docs = append(docs, amended)
 	}
-	docs = append(docs, crashloopStart, crashloopRestart)
+	docs = append(docs, crashloopStart(), crashloopRestart())
 	return strings.Join(docs, "\n---\n"), nil
 }
 
@@ -114,69 +114,39 @@ func excludeCrashloop(raw string) (string, error) {
 // crashloopStart moves a pending ":crashloop" pod to Running with its
 // crashing containers waiting in CrashLoopBackOff, as a kubelet would after
 // the first failed start.
-const crashloopStart = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-crashloop-start
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values: ['Pending']
-    - key: '` + crashloopExpr + `'
-      operator: 'In'
-      values: ['true']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
+func crashloopStart() string {
+	return crashloopStage("pod-crashloop-start", "Pending", "", ".spec.containers", "1", `
       conditions:
       - {lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized}
       - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ContainersNotReady}
       - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ContainersNotReady}
-      containerStatuses:
-      {{ range .spec.containers }}
-      {{ if hasSuffix ":crashloop" .image }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        started: false
-        restartCount: 1
-        lastState:
-          terminated: {exitCode: 1, reason: Error, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}
-        state:
-          waiting:
-            reason: CrashLoopBackOff
-            message: {{ printf "back-off 10s restarting failed container=%s" .name | Quote }}
-      {{ else }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: true
-        started: true
-        restartCount: 0
-        state:
-          running: {startedAt: {{ $now | Quote }}}
-      {{ end }}
-      {{ end }}
       {{ with NodeIPWith .spec.nodeName }}
       hostIP: {{ . | Quote }}
       {{ end }}
       podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
       phase: Running
-      startTime: {{ $now | Quote }}
-`
+      startTime: {{ $now | Quote }}`)
+}
 
 // crashloopRestart bumps the restart count of a crash-looping pod every few
 // seconds for as long as it exists.
-const crashloopRestart = `apiVersion: kwok.x-k8s.io/v1alpha1
+func crashloopRestart() string {
+	return crashloopStage("pod-crashloop-restart", "Running", `
+  delay:
+    durationMilliseconds: 3000
+    jitterDurationMilliseconds: 4000`, ".status.containerStatuses", "add1 .restartCount", "")
+}
+
+// crashloopStage is a Stage for pods in phase that have a ":crashloop"
+// container. Its status lists the containers ranged over (each with .name
+// and .image): ":crashloop" ones waiting in CrashLoopBackOff with the given
+// restart count (a template expression), the others running; extraStatus
+// is appended to the status template.
+func crashloopStage(name, phase, delay, containers, restartCount, extraStatus string) string {
+	return `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
-  name: pod-crashloop-restart
+  name: ` + name + `
 spec:
   resourceRef:
     apiGroup: v1
@@ -187,30 +157,27 @@ spec:
       operator: 'DoesNotExist'
     - key: '.status.phase'
       operator: 'In'
-      values: ['Running']
+      values: ['` + phase + `']
     - key: '` + crashloopExpr + `'
       operator: 'In'
-      values: ['true']
-  delay:
-    durationMilliseconds: 3000
-    jitterDurationMilliseconds: 4000
+      values: ['true']` + delay + `
   next:
     statusTemplate: |
       {{ $now := Now }}
       containerStatuses:
-      {{ range .status.containerStatuses }}
+      {{ range ` + containers + ` }}
       {{ if hasSuffix ":crashloop" .image }}
       - image: {{ .image | Quote }}
         name: {{ .name | Quote }}
         ready: false
         started: false
-        restartCount: {{ add1 .restartCount }}
+        restartCount: {{ ` + restartCount + ` }}
         lastState:
           terminated: {exitCode: 1, reason: Error, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}
         state:
           waiting:
             reason: CrashLoopBackOff
-            message: {{ printf "back-off 40s restarting failed container=%s" .name | Quote }}
+            message: {{ printf "back-off restarting failed container=%s" .name | Quote }}
       {{ else }}
       - image: {{ .image | Quote }}
         name: {{ .name | Quote }}
@@ -220,5 +187,5 @@ spec:
         state:
           running: {startedAt: {{ $now | Quote }}}
       {{ end }}
-      {{ end }}
-`
+      {{ end }}` + extraStatus + "\n"
+}
