@@ -98,6 +98,7 @@ func EnsureBinary(ctx context.Context, progress io.Writer) (string, error) {
 	}
 	bin := filepath.Join(root, runtime.Version()+"-"+key, "controlplane")
 	if _, err := os.Stat(bin); err == nil {
+		markUsed(bin)
 		return bin, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
@@ -114,7 +115,47 @@ func EnsureBinary(ctx context.Context, progress io.Writer) (string, error) {
 	if err := build(ctx, src, bin, progress); err != nil {
 		return "", err
 	}
+	pruneCache(root, keepBuilds)
 	return bin, nil
+}
+
+// keepBuilds is how many control-plane builds the cache keeps (each is
+// about 240 MB): enough for a few checkouts or branches side by side.
+const keepBuilds = 3
+
+// markUsed records a cache hit in the build directory's mtime, which
+// pruneCache reads as "last used".
+func markUsed(bin string) {
+	now := time.Now()
+	_ = os.Chtimes(filepath.Dir(bin), now, now)
+}
+
+// pruneCache removes all but the keep most recently used builds. It runs
+// under the build lock, after a build, so it never races another build.
+func pruneCache(root string, keep int) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	type build struct {
+		path string
+		used time.Time
+	}
+	var builds []build
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		builds = append(builds, build{filepath.Join(root, e.Name()), info.ModTime()})
+	}
+	sort.Slice(builds, func(i, j int) bool { return builds[i].used.After(builds[j].used) })
+	for i := keep; i < len(builds); i++ {
+		_ = os.RemoveAll(builds[i].path)
+	}
 }
 
 // lockFile takes an exclusive flock, telling the user when it has to wait.
