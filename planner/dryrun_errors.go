@@ -34,9 +34,13 @@ func isUnreachable(err error) bool {
 		utilnet.IsProbableEOF(err) || utilnet.IsHTTP2ConnectionLost(err)
 }
 
-// immutableInMessage finds "<field>: Invalid value: ...: field is immutable"
-// in messages whose causes were not structured (CEL rules, webhooks).
-var immutableInMessage = regexp.MustCompile(`([A-Za-z0-9_.\[\]"-]+): (?:Invalid value: [^:]*: )?[^,]*?(?:field is immutable|is immutable)`)
+// immutableInMessage finds "<field>: Invalid value: <value>: ... immutable"
+// (or "<field>: ... immutable") in messages whose causes were not
+// structured (CEL rules, webhooks).
+var immutableInMessage = []*regexp.Regexp{
+	regexp.MustCompile(`([A-Za-z0-9_.\[\]-]+): Invalid value: (?:"[^"]*"|[^:]*): [^,:]*immutable`),
+	regexp.MustCompile(`([A-Za-z0-9_.\[\]-]+): [^,:]*immutable`),
+}
 
 // immutableFields returns the fields the server refused to change because
 // they are immutable, or nil when err is about something else.
@@ -62,8 +66,13 @@ func immutableFields(err error) []string {
 		}
 	}
 	if len(fields) == 0 && strings.Contains(st.Message, "immutable") {
-		for _, m := range immutableInMessage.FindAllStringSubmatch(st.Message, -1) {
-			add(m[1])
+		for _, re := range immutableInMessage {
+			for _, m := range re.FindAllStringSubmatch(st.Message, -1) {
+				add(m[1])
+			}
+			if len(fields) > 0 {
+				break
+			}
 		}
 		if len(fields) == 0 {
 			add("(field not named by the server)")
