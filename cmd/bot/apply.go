@@ -6,24 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/config"
-	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
 
 // applyFlags are `bot apply`'s flags: `bot plan`'s, plus what says which
 // plan may be applied.
 type applyFlags struct {
-	repo, base, config, env, repoName, headSHA, digest string
-	all, verbose, yes, allowDangerous                  bool
+	localFlags
+	digest              string
+	yes, allowDangerous bool
 }
 
 // runApply implements `bot apply`, for disaster recovery and local use
@@ -35,17 +30,10 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var f applyFlags
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.repo, "repo", "", "repository checkout to apply (its .tugboat.yaml names the environments)")
-	fs.StringVar(&f.base, "base", "", "base branch checkout, to tell the PR's changes from drift")
-	fs.StringVar(&f.config, "config", "", "server config file (clusters, digest_key_file)")
-	fs.StringVar(&f.env, "env", "", "environment to apply")
-	fs.BoolVar(&f.all, "all", false, "apply every environment (with --yes), each after those it names in `after`")
-	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet)")
-	fs.StringVar(&f.headSHA, "sha", "", "commit being applied, for the record on the cluster")
+	f.register(fs, "apply", "apply every environment (with --yes), each after those it names in `after`")
 	fs.StringVar(&f.digest, "digest", "", "apply only if the plan still has this digest (from `bot plan`)")
 	fs.BoolVar(&f.yes, "yes", false, "apply the plan just computed, without a digest")
 	fs.BoolVar(&f.allowDangerous, "allow-dangerous", false, "allow deleting Namespaces, PVCs, PVs and CRDs")
-	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -86,53 +74,14 @@ func (f applyFlags) check() error {
 // apply applies the selected environments and reports whether all
 // converged; it stops at the first one that does not.
 func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, error) {
-	level := zerolog.WarnLevel
-	if f.verbose {
-		level = zerolog.InfoLevel
-	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
-
-	data, err := os.ReadFile(filepath.Join(f.repo, config.RepoFile))
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", config.RepoFile, err)
-	}
-	repoCfg, err := config.ParseRepo(data, config.RepoFile)
+	l, err := setupLocal(f.localFlags, stderr)
 	if err != nil {
 		return false, err
 	}
-	envs := ordered(repoCfg.Environments)
-	if !f.all {
-		env, ok := repoCfg.Env(f.env)
-		if !ok {
-			return false, fmt.Errorf("environment %q is not in %s", f.env, config.RepoFile)
-		}
-		envs = []config.Environment{env}
-	}
-	server, err := config.LoadServer(f.config)
-	if err != nil {
-		return false, err
-	}
-	key, err := config.LoadDigestKey(server.DigestKeyFile)
-	if err != nil {
-		return false, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return false, fmt.Errorf("find own executable for the render child: %w", err)
-	}
-	reg := kube.NewRegistry(clusterSpecs(server))
-	p := &planner.Planner{
-		Clusters:  reg,
-		DigestKey: key,
-		Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
-		Log:       log,
-	}
-	a := &applier.Applier{Planner: p, Clusters: reg, Log: log}
-	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, HeadSHA: f.headSHA}
-	if f.base != "" {
-		in.BaseRepo = os.DirFS(f.base)
-	}
-	for _, env := range envs {
+	a := &applier.Applier{Planner: l.planner, Clusters: l.clusters, Log: l.log}
+	in := l.input
+	p := l.planner
+	for _, env := range l.envs {
 		in.Env = env
 		if !applyEnv(ctx, a, p, in, f, stdout) {
 			return false, nil

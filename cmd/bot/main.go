@@ -1,6 +1,8 @@
 // Command bot is tugboat: the GitHub App server and its local tools.
 //
 //	bot plan     preview the plan of a repository checkout against the clusters
+//	bot apply    apply a checkout's plan and wait until it has converged
+//	bot serve    run the GitHub App
 //
 // A hidden `__render` subcommand is the sandboxed render child the bot
 // re-executes itself as (see planner.Renderer).
@@ -61,6 +63,9 @@ func usage(w io.Writer) {
 
 commands:
   plan    show what applying a repository checkout would change in its environments
+  apply   apply a checkout's plan, prune, and wait until it has converged (disaster recovery, local use)
   serve   run the GitHub App: webhooks in, plans out (--config server.yaml)
+
+Run "bot <command> -h" for a command's flags.
 `)
 }

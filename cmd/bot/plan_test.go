@@ -192,3 +192,23 @@ func applyDev(t *testing.T, repo, repoName string) {
 		}
 	}
 }
+
+// A pruning environment planned without --repo-name would silently show no
+// deletes (the ApplySet is per repository): bot plan refuses instead.
+func TestBotPlanPruneNeedsRepoName(t *testing.T) {
+	repo, cfg := setup(t, "e2e-bot-plan-prune")
+	data, err := os.ReadFile(filepath.Join(repo, ".tugboat.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruning := strings.Replace(string(data), "    path: deploy/dev\n", "    path: deploy/dev\n    prune: true\n", 1)
+	writeTree(t, repo, map[string]string{".tugboat.yaml": pruning})
+
+	stdout, stderr, code := botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev")
+	if code != 1 || !strings.Contains(stderr, "environment dev prunes: --repo-name owner/name is required") {
+		t.Fatalf("exit %d, want 1 with a --repo-name error; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
+	}
+	if _, stderr, code := botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev", "--repo-name", "acme/e2e"); code != 2 {
+		t.Fatalf("with --repo-name: exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/kube"
+	"github.com/tugboatops/tugboat/planner"
+)
+
+// localFlags are what `bot plan` and `bot apply` share: a checkout, the
+// server config, which environments, and which repository it is.
+type localFlags struct {
+	repo, base, config, env, repoName, headSHA string
+	all, verbose                               bool
+}
+
+// register adds the shared flags; verb is "plan" or "apply".
+func (f *localFlags) register(fs *flag.FlagSet, verb, allHelp string) {
+	fs.StringVar(&f.repo, "repo", "", "repository checkout to "+verb+" (its .tugboat.yaml names the environments)")
+	fs.StringVar(&f.base, "base", "", "base branch checkout, to tell the PR's changes from drift")
+	fs.StringVar(&f.config, "config", "", "server config file (clusters, digest_key_file)")
+	fs.StringVar(&f.env, "env", "", "environment to "+verb)
+	fs.BoolVar(&f.all, "all", false, allHelp)
+	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet: what it owns and prunes)")
+	fs.StringVar(&f.headSHA, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
+	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
+}
+
+// local is what a local command needs: the selected environments and a
+// planner wired to the server config's clusters.
+type local struct {
+	envs     []config.Environment
+	clusters *kube.Registry
+	planner  *planner.Planner
+	input    planner.Input
+	log      zerolog.Logger
+}
+
+// setupLocal reads the checkout's .tugboat.yaml and the server config. An
+// environment that prunes needs --repo-name: without the repository's
+// ApplySet a plan would silently show no deletes.
+func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
+	level := zerolog.WarnLevel
+	if f.verbose {
+		level = zerolog.InfoLevel
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+
+	data, err := os.ReadFile(filepath.Join(f.repo, config.RepoFile))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", config.RepoFile, err)
+	}
+	repoCfg, err := config.ParseRepo(data, config.RepoFile)
+	if err != nil {
+		return nil, err
+	}
+	envs := ordered(repoCfg.Environments)
+	if !f.all {
+		env, ok := repoCfg.Env(f.env)
+		if !ok {
+			return nil, fmt.Errorf("environment %q is not in %s", f.env, config.RepoFile)
+		}
+		envs = []config.Environment{env}
+	}
+	if f.repoName == "" {
+		for _, env := range envs {
+			if env.Prune {
+				return nil, fmt.Errorf("environment %s prunes: --repo-name owner/name is required to find what tugboat applied earlier (the repository's ApplySet)", env.Name)
+			}
+		}
+	}
+	server, err := config.LoadServer(f.config)
+	if err != nil {
+		return nil, err
+	}
+	key, err := config.LoadDigestKey(server.DigestKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for the render child: %w", err)
+	}
+	reg := kube.NewRegistry(clusterSpecs(server))
+	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, HeadSHA: f.headSHA}
+	if f.base != "" {
+		in.BaseRepo = os.DirFS(f.base)
+	}
+	return &local{
+		envs:     envs,
+		clusters: reg,
+		planner: &planner.Planner{
+			Clusters:  reg,
+			DigestKey: key,
+			Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
+			Log:       log,
+		},
+		input: in,
+		log:   log,
+	}, nil
+}
+
+// clusterSpecs converts the server config's cluster registry.
+func clusterSpecs(s *config.Server) map[string]kube.ClusterSpec {
+	specs := make(map[string]kube.ClusterSpec, len(s.Clusters))
+	for name, c := range s.Clusters {
+		specs[name] = kube.ClusterSpec{Kubeconfig: c.Kubeconfig, Context: c.Context, InCluster: c.InCluster}
+	}
+	return specs
+}
