@@ -18,16 +18,12 @@ import (
 	"github.com/tugboatops/tugboat/planner"
 )
 
-// Per-object opt-outs, as Argo CD and Flux users know them.
+// Per-object opt-outs: defined by the planner, which honours them too.
 const (
-	// AnnotationApply set to ApplyIfNotPresent creates the object once and
-	// never updates it (a Secret someone fills by hand later).
-	AnnotationApply   = "tugboat.dev/apply"
-	ApplyIfNotPresent = "if-not-present"
-	// AnnotationPrune set to PruneDisabled keeps the object in the cluster
-	// when it is no longer rendered.
-	AnnotationPrune = "tugboat.dev/prune"
-	PruneDisabled   = "disabled"
+	AnnotationApply   = planner.AnnotationApply
+	ApplyIfNotPresent = planner.ApplyIfNotPresent
+	AnnotationPrune   = planner.AnnotationPrune
+	PruneDisabled     = planner.PruneDisabled
 )
 
 // applyConcurrency bounds the writes in flight within a stage. The planner

@@ -163,15 +163,20 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 		o := e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
 		return st, &o
 	}
-	if len(t.ignore) > 0 {
-		// Whether ignored fields are sent depends on whether the object
-		// exists, so read it first.
+	if len(t.ignore) > 0 || IsCreateOnly(t.obj.Obj) {
+		// Whether ignored fields are sent, and whether a create-only
+		// object is written at all, depends on whether the object exists:
+		// read it first.
 		var err error
 		if st.live, err = e.live(ctx, t); err != nil {
 			o := e.failure(ctx, t, err)
 			return st, &o
 		}
 		st.fetched = true
+		if st.live != nil && IsCreateOnly(t.obj.Obj) {
+			// The applier never updates it: the plan must not show an update.
+			return st, &outcome{change: Change{Ref: t.ref, Action: ActionUnchanged, Source: t.obj.Source}}
+		}
 	}
 	var err error
 	if st.result, err = e.dryRun(ctx, t, st.live != nil); err != nil {

@@ -9,13 +9,6 @@ import (
 	"github.com/tugboatops/tugboat/kube"
 )
 
-// AnnotationPrune set to PruneDisabled on an object keeps tugboat from ever
-// deleting it, as Argo CD's and Flux's prune opt-outs do.
-const (
-	AnnotationPrune = "tugboat.dev/prune"
-	PruneDisabled   = "disabled"
-)
-
 // planDeletes finds the ApplySet's members that are no longer rendered and
 // plans their deletion. Only called for environments with prune: true.
 func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.ApplySet, rendered map[objectKey]bool, base baseIndex, red *redactor) ([]Change, error) {
