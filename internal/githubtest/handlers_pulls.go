@@ -110,18 +110,30 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, s.pullJSON(rp, rp.pulls[n]))
 }
 
-func (s *Server) listPullFiles(w http.ResponseWriter, r *http.Request) {
+// pullRange finds a pull request's head and its merge base with the base
+// branch: what GitHub lists as the PR's files and commits. On failure it
+// has answered the request and returns a nil git.
+func (s *Server) pullRange(w http.ResponseWriter, r *http.Request) (rp *repo, g *gitRepo, mergeBase, head string) {
+	var git gitRepo
 	rp, pr := s.pullFor(w, r)
 	if pr == nil {
-		return
+		return nil, nil, "", ""
 	}
 	s.mu.Lock()
 	head, base := pr.headSHA, s.baseSHA(rp, pr)
 	s.mu.Unlock()
-	g := rp.git()
-	mb, err := g.mergeBase(base, head)
+	git = rp.git()
+	mb, err := git.mergeBase(base, head)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return nil, nil, "", ""
+	}
+	return rp, &git, mb, head
+}
+
+func (s *Server) listPullFiles(w http.ResponseWriter, r *http.Request) {
+	rp, g, mb, head := s.pullRange(w, r)
+	if g == nil {
 		return
 	}
 	changes, err := g.diff(mb, head)
@@ -137,17 +149,8 @@ func (s *Server) listPullFiles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPullCommits(w http.ResponseWriter, r *http.Request) {
-	rp, pr := s.pullFor(w, r)
-	if pr == nil {
-		return
-	}
-	s.mu.Lock()
-	head, base := pr.headSHA, s.baseSHA(rp, pr)
-	s.mu.Unlock()
-	g := rp.git()
-	mb, err := g.mergeBase(base, head)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	rp, g, mb, head := s.pullRange(w, r)
+	if g == nil {
 		return
 	}
 	shas, err := g.commitsBetween(mb, head)
