@@ -36,6 +36,10 @@ type RepoConfig struct {
 	// Environments are sorted by name, so every listing (check runs,
 	// comments) has the same order whatever the file's order.
 	Environments []Environment
+	// Automerge has the bot merge a pull request (or add it to the merge
+	// queue) once every on-comment environment with changes is applied and
+	// converged and the pull request is mergeable.
+	Automerge bool
 
 	// lines is the line of every key read, by dotted path
 	// ("environments.staging.cluster"). Lines live here rather than in
@@ -99,6 +103,13 @@ var repoKeys = []key[*repoState]{
 				return
 			}
 			s.envs = f.value
+		}},
+	{name: "automerge", def: "`false`",
+		doc: "merge the pull request (or queue it) once every on-comment environment with changes is applied and converged and it is mergeable",
+		read: func(p *problems, f entry, at string, s *repoState) {
+			if b, ok := p.boolean(f.value, at); ok {
+				s.cfg.Automerge = b
+			}
 		}},
 }
 

@@ -123,6 +123,19 @@ var envKeys = []key[*envState]{
 		read: func(p *problems, f entry, at string, s *envState) {
 			s.env.Ignore = p.ignoreRules(f.value, at)
 		}},
+	{name: "appliers", def: "anyone with write access",
+		doc: "who may apply (admins always may): GitHub logins and teams as `team:org/slug`, like `[alice, team:acme/platform]`",
+		read: readAppliers},
+	{name: "production", def: "`false`",
+		doc: "mark the environment's GitHub Deployments as production",
+		read: func(p *problems, f entry, at string, s *envState) {
+			if b, ok := p.boolean(f.value, at); ok {
+				s.env.Production = b
+			}
+		}},
+	{name: "url", def: "none",
+		doc: "where the environment is reached (http or https), linked from its GitHub Deployments",
+		read: readURL},
 }
 
 // reservedEnvNames are tugboat's own check-run and status names
