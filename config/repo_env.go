@@ -124,7 +124,7 @@ var envKeys = []key[*envState]{
 			s.env.Ignore = p.ignoreRules(f.value, at)
 		}},
 	{name: "appliers", def: "anyone with write access",
-		doc: "who may apply (admins always may): GitHub logins and teams as `team:org/slug`, like `[alice, team:acme/platform]`",
+		doc:  "who may apply (admins always may): GitHub logins and teams as `team:org/slug`, like `[alice, team:acme/platform]`",
 		read: readAppliers},
 	{name: "production", def: "`false`",
 		doc: "mark the environment's GitHub Deployments as production",
@@ -134,7 +134,7 @@ var envKeys = []key[*envState]{
 			}
 		}},
 	{name: "url", def: "none",
-		doc: "where the environment is reached (http or https), linked from its GitHub Deployments",
+		doc:  "where the environment is reached (http or https), linked from its GitHub Deployments",
 		read: readURL},
 }
 
