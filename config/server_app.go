@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -172,9 +171,8 @@ func LoadServerApp(file string) (*Server, error) {
 		bad("queue: size and workers must be positive")
 	}
 	for _, pattern := range a.AllowedRepositories {
-		owner, name, ok := strings.Cut(pattern, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			bad("allowed_repositories: %q: want owner/name or owner/*", pattern)
+		if err := checkRepoPattern(pattern); err != nil {
+			bad("allowed_repositories: %v", err)
 		}
 	}
 	if len(errs) > 0 {
@@ -216,10 +214,5 @@ func (a *App) Allowed(fullName string) bool {
 	if len(a.AllowedRepositories) == 0 {
 		return true
 	}
-	for _, pattern := range a.AllowedRepositories {
-		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(fullName)); ok {
-			return true
-		}
-	}
-	return false
+	return matchRepo(a.AllowedRepositories, fullName)
 }
