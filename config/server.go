@@ -23,8 +23,9 @@ type Server struct {
 	// Clusters is the cluster registry: the names .tugboat.yaml's
 	// environments refer to.
 	Clusters map[string]Cluster `yaml:"clusters"`
-	// DigestKeyFile holds the key of the plan digest's Secret HMAC. Empty:
-	// DefaultDigestKeyFile, created on first use.
+	// DigestKeyFile holds the key of the plan digest's Secret HMAC. `bot
+	// serve` requires it (LoadServerApp), since replicas must share it. For
+	// local commands, empty means DefaultDigestKeyFile, created on first use.
 	DigestKeyFile string `yaml:"digest_key_file"`
 	// App is the GitHub App's part (server_app.go).
 	App `yaml:",inline"`
