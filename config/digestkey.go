@@ -12,6 +12,10 @@ import (
 // DigestKeySize is the size of a generated digest key.
 const DigestKeySize = 32
 
+// DigestKeyFileEnv names the environment variable that overrides the server
+// config's digest_key_file.
+const DigestKeyFileEnv = "TUGBOAT_DIGEST_KEY_FILE"
+
 // minDigestKeySize refuses keys short enough to brute-force a Secret value
 // from its HMAC.
 const minDigestKeySize = 16
@@ -44,6 +48,15 @@ func LoadDigestKey(path string) ([]byte, error) {
 		return createDigestKey(def)
 	}
 	return key, err
+}
+
+// ReadDigestKey reads the digest key at path, which must be given: the
+// server's key is shared by every replica, so it is never invented.
+func ReadDigestKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, errors.New("digest key: no file given (digest_key_file or " + DigestKeyFileEnv + ")")
+	}
+	return readDigestKey(path)
 }
 
 func readDigestKey(path string) ([]byte, error) {

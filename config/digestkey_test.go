@@ -53,3 +53,21 @@ func TestLoadDigestKeyConfiguredPathNeverCreated(t *testing.T) {
 		t.Errorf("short key: %v", err)
 	}
 }
+
+func TestReadDigestKeyNeverInvents(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	if _, err := ReadDigestKey(""); err == nil || !strings.Contains(err.Error(), "no file given") {
+		t.Errorf("empty path: %v", err)
+	}
+	if entries, _ := os.ReadDir(home); len(entries) != 0 {
+		t.Errorf("ReadDigestKey created %v", entries)
+	}
+	p := filepath.Join(home, "k")
+	want := []byte("0123456789abcdef0123456789abcdef")
+	os.WriteFile(p, want, 0o600)
+	if got, err := ReadDigestKey(p); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("got %q, %v", got, err)
+	}
+}

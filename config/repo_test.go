@@ -87,7 +87,7 @@ environments:
 		t.Fatalf("want config.Errors, got %v", err)
 	}
 	want := []string{
-		`.tugboat.yaml:2: unknown key "colour" (want version or environments)`,
+		`.tugboat.yaml:2: unknown key "colour" (want version, environments or automerge)`,
 		`.tugboat.yaml:7: environments.staging.apply: unknown apply mode "sometimes" (want on-comment, on-merge or auto)`,
 		`.tugboat.yaml:8: environments.staging: unknown key "replicas"`,
 		`.tugboat.yaml:9: environments.staging.wait: "soon" is not a duration`,
@@ -181,5 +181,133 @@ func TestParseRepoEmptyOptionalKeepsDefaultAndRootPath(t *testing.T) {
 	e := cfg.Environments[0]
 	if e.Path != "." || e.Namespace != "" || e.Apply != ApplyOnMerge || e.Wait != 5*time.Minute {
 		t.Errorf("got %+v", e)
+	}
+}
+
+func TestParseRepoApplyKeys(t *testing.T) {
+	src := `version: 1
+automerge: true
+environments:
+  staging:
+    cluster: staging
+    path: s
+    appliers: [alice, Bob-2, team:acme/platform, team:acme/sre_oncall]
+    production: false
+    url: https://staging.example.com/shop
+  prod:
+    cluster: prod
+    path: p
+    production: true
+    url: http://prod.internal:8080
+  dev:
+    cluster: dev
+    path: d
+    appliers:
+    url:
+`
+	cfg, err := ParseRepo([]byte(src), ".tugboat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Automerge {
+		t.Error("automerge: true was not read")
+	}
+	staging, _ := cfg.Env("staging")
+	wantAppliers := []Applier{{Login: "alice"}, {Login: "Bob-2"}, {Org: "acme", Team: "platform"}, {Org: "acme", Team: "sre_oncall"}}
+	if !reflect.DeepEqual(staging.Appliers, wantAppliers) || staging.Production || staging.URL != "https://staging.example.com/shop" {
+		t.Errorf("staging = %+v", staging)
+	}
+	prod, _ := cfg.Env("prod")
+	if prod.Appliers != nil || !prod.Production || prod.URL != "http://prod.internal:8080" {
+		t.Errorf("prod = %+v", prod)
+	}
+	dev, _ := cfg.Env("dev")
+	if dev.Appliers != nil || dev.Production || dev.URL != "" {
+		t.Errorf("empty keys must keep the defaults: dev = %+v", dev)
+	}
+	var names []string
+	for _, a := range staging.Appliers {
+		names = append(names, a.String())
+	}
+	if got := strings.Join(names, ","); got != "alice,Bob-2,team:acme/platform,team:acme/sre_oncall" {
+		t.Errorf("String() = %s", got)
+	}
+	if !staging.Appliers[1].IsLogin("bob-2") || staging.Appliers[0].IsLogin("bob-2") || staging.Appliers[2].IsLogin("platform") || !staging.Appliers[2].IsTeam() {
+		t.Error("IsLogin/IsTeam")
+	}
+
+	defaults, err := ParseRepo([]byte("version: 1\nenvironments:\n  a: {cluster: c, path: a}\n"), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := defaults.Environments[0]; defaults.Automerge || a.Appliers != nil || a.Production || a.URL != "" {
+		t.Errorf("defaults: automerge %v, %+v", defaults.Automerge, a)
+	}
+}
+
+func TestParseRepoApplyKeysBadInput(t *testing.T) {
+	src := `version: 1
+automerge: sometimes
+environments:
+  staging:
+    cluster: staging
+    path: s
+    appliers:
+      - alice
+      - "@bob"
+      - acme/platform
+      - team:acme
+      - team:/platform
+      - "carol smith"
+      - ok-person
+      - team:acme/plat form
+    production: yes please
+    url: staging.example.com
+  prod:
+    cluster: prod
+    path: p
+    appliers: []
+    url: ftp://prod.example.com
+  qa:
+    cluster: qa
+    path: q
+    appliers: alice
+    production: 1
+    url: https://user:pw@qa.example.com
+  dev: {cluster: dev, path: d, appliers: [{login: x}], url: [a]}
+`
+	_, err := ParseRepo([]byte(src), ".tugboat.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	want := []string{
+		`.tugboat.yaml:2: automerge: want true or false, got "sometimes"`,
+		`.tugboat.yaml:9: environments.staging.appliers[1]: "@bob": write the login without @`,
+		`.tugboat.yaml:10: environments.staging.appliers[2]: "acme/platform" is not a GitHub login: write team:acme/platform for a team`,
+		`.tugboat.yaml:11: environments.staging.appliers[3]: "team:acme" is not a team: want team:org/slug`,
+		`.tugboat.yaml:12: environments.staging.appliers[4]: "team:/platform" is not a team`,
+		`.tugboat.yaml:13: environments.staging.appliers[5]: "carol smith" is not a GitHub login`,
+		`.tugboat.yaml:15: environments.staging.appliers[7]: "team:acme/plat form" is not a team`,
+		`.tugboat.yaml:16: environments.staging.production: want true or false, got "yes please"`,
+		`.tugboat.yaml:17: environments.staging.url: "staging.example.com" is not an http(s) URL`,
+		`.tugboat.yaml:21: environments.prod.appliers: empty list: leave appliers out to let everyone with write access apply`,
+		`.tugboat.yaml:22: environments.prod.url: "ftp://prod.example.com" is not an http(s) URL`,
+		`.tugboat.yaml:26: environments.qa.appliers: want a list, got "alice"`,
+		`.tugboat.yaml:27: environments.qa.production: want true or false, got "1"`,
+		`.tugboat.yaml:28: environments.qa.url: must not hold a user name or password`,
+		`.tugboat.yaml:29: environments.dev.appliers[0]: want a string, got a mapping`,
+		`.tugboat.yaml:29: environments.dev.url: want a string, got a list`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, got[i], want[i])
+		}
+	}
+	if strings.Contains(err.Error(), "pw@") {
+		t.Error("a URL's password is repeated in the problem")
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -21,8 +23,9 @@ type Server struct {
 	// Clusters is the cluster registry: the names .tugboat.yaml's
 	// environments refer to.
 	Clusters map[string]Cluster `yaml:"clusters"`
-	// DigestKeyFile holds the key of the plan digest's Secret HMAC. Empty:
-	// DefaultDigestKeyFile, created on first use.
+	// DigestKeyFile holds the key of the plan digest's Secret HMAC. `bot
+	// serve` requires it (LoadServerApp), since replicas must share it. For
+	// local commands, empty means DefaultDigestKeyFile, created on first use.
 	DigestKeyFile string `yaml:"digest_key_file"`
 	// App is the GitHub App's part (server_app.go).
 	App `yaml:",inline"`
@@ -35,6 +38,45 @@ type Cluster struct {
 	Kubeconfig string `yaml:"kubeconfig"`
 	Context    string `yaml:"context"`
 	InCluster  bool   `yaml:"in_cluster"`
+	// Repositories limits which repositories' .tugboat.yaml may name the
+	// cluster: "owner/name" patterns in path.Match syntax ("acme/*"),
+	// matched case-insensitively. Absent: every repository the bot serves.
+	Repositories []string `yaml:"repositories"`
+}
+
+// ClusterAllows reports whether repository repoFullName ("owner/name") may
+// use cluster: the cluster is in the registry and its repositories, if
+// given, match the repository.
+func (s *Server) ClusterAllows(cluster, repoFullName string) bool {
+	c, ok := s.Clusters[cluster]
+	if !ok {
+		return false
+	}
+	return c.Repositories == nil || matchRepo(c.Repositories, repoFullName)
+}
+
+// matchRepo reports whether "owner/name" matches one of patterns (path.Match
+// syntax; GitHub names are case-insensitive).
+func matchRepo(patterns []string, fullName string) bool {
+	for _, pattern := range patterns {
+		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(fullName)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRepoPattern checks an "owner/name" pattern: two parts, each a
+// valid path.Match pattern.
+func checkRepoPattern(pattern string) error {
+	owner, name, ok := strings.Cut(pattern, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q: want owner/name, either part may be a pattern like acme/*", pattern)
+	}
+	if _, err := path.Match(pattern, ""); err != nil {
+		return fmt.Errorf("%q: %v", pattern, err)
+	}
+	return nil
 }
 
 // ParseServer parses and validates the server configuration. file names it
@@ -94,6 +136,32 @@ func (p *problems) checkClusters(s *Server, root *yaml.Node) {
 			p.add(line, "%s: in_cluster cannot be combined with kubeconfig or context", where)
 		case !c.InCluster && c.Kubeconfig == "":
 			p.add(line, "%s: want kubeconfig: PATH (and optionally context: NAME) or in_cluster: true", where)
+		}
+		p.checkClusterRepositories(c, where, line, lookup(lookup(clustersNode, name), "repositories"))
+	}
+}
+
+// checkClusterRepositories checks clusters.NAME.repositories, at the line
+// of each bad pattern (n is the list's node, nil when not found).
+func (p *problems) checkClusterRepositories(c Cluster, where string, line int, n *yaml.Node) {
+	if c.Repositories == nil {
+		return
+	}
+	at := where + ".repositories"
+	if n != nil {
+		line = n.Line
+	}
+	if len(c.Repositories) == 0 {
+		p.add(line, "%s: empty list: leave it out to let every repository the bot serves use the cluster, or list owner/name patterns", at)
+		return
+	}
+	for i, pattern := range c.Repositories {
+		l := line
+		if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			l = n.Content[i].Line
+		}
+		if err := checkRepoPattern(pattern); err != nil {
+			p.add(l, "%s[%d]: %v", at, i, err)
 		}
 	}
 }

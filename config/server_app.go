@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -113,10 +112,11 @@ func (g *GitHub) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // LoadServerApp loads the server configuration for `bot serve`: the file,
-// then go-githubapp's GITHUB_* environment variables over it, then the
-// private key file (relative to the config's directory) and the defaults.
-// It refuses to start without a webhook secret or with an unreadable key,
-// saying which — never printing a secret.
+// then go-githubapp's GITHUB_* environment variables and
+// TUGBOAT_DIGEST_KEY_FILE over it, then the private key file (relative to
+// the config's directory) and the defaults. It refuses to start without a
+// webhook secret, with an unreadable private key, or without a readable
+// digest key, saying which — never printing a secret.
 func LoadServerApp(file string) (*Server, error) {
 	s, err := LoadServer(file)
 	if err != nil {
@@ -126,6 +126,9 @@ func LoadServerApp(file string) (*Server, error) {
 	a.GitHub.SetValuesFromEnv("")
 	if v, ok := os.LookupEnv("GITHUB_APP_PRIVATE_KEY_FILE"); ok {
 		a.GitHub.PrivateKeyFile = v
+	}
+	if v := os.Getenv(DigestKeyFileEnv); v != "" {
+		s.DigestKeyFile = v
 	}
 	var errs Errors
 	bad := func(format string, args ...any) {
@@ -162,6 +165,14 @@ func LoadServerApp(file string) (*Server, error) {
 	if gh.App.IntegrationID == 0 {
 		bad("github.app.integration_id (or GITHUB_APP_INTEGRATION_ID) is not set")
 	}
+	// Every replica must compute the same digest for the same plan, or an
+	// /apply handled by another replica than the one that planned is
+	// refused: the key is configured, never invented per host.
+	if s.DigestKeyFile == "" {
+		bad("digest_key_file (or %s) is not set: the plan digest's key must be shared by every replica; create one with `head -c 32 /dev/urandom > digest.key; chmod 600 digest.key`", DigestKeyFileEnv)
+	} else if _, err := ReadDigestKey(s.DigestKeyFile); err != nil {
+		bad("digest_key_file: %v", err)
+	}
 	a.applyDefaults()
 	switch a.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -172,9 +183,8 @@ func LoadServerApp(file string) (*Server, error) {
 		bad("queue: size and workers must be positive")
 	}
 	for _, pattern := range a.AllowedRepositories {
-		owner, name, ok := strings.Cut(pattern, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			bad("allowed_repositories: %q: want owner/name or owner/*", pattern)
+		if err := checkRepoPattern(pattern); err != nil {
+			bad("allowed_repositories: %v", err)
 		}
 	}
 	if len(errs) > 0 {
@@ -216,10 +226,5 @@ func (a *App) Allowed(fullName string) bool {
 	if len(a.AllowedRepositories) == 0 {
 		return true
 	}
-	for _, pattern := range a.AllowedRepositories {
-		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(fullName)); ok {
-			return true
-		}
-	}
-	return false
+	return matchRepo(a.AllowedRepositories, fullName)
 }

@@ -23,6 +23,12 @@ func writeAppConfig(t *testing.T, body string) string {
 	if err := os.WriteFile(filepath.Join(dir, "app.pem"), pemKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "digest.key"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "short.key"), []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(dir, "server.yaml")
 	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -42,6 +48,7 @@ allow_fork_plans: true
 queue: {size: 10, workers: 2}
 clusters:
   staging: {kubeconfig: kc}
+digest_key_file: digest.key
 `
 
 func TestLoadServerApp(t *testing.T) {
@@ -95,6 +102,9 @@ func TestLoadServerAppRefuses(t *testing.T) {
 		"unknown github key": {"    integration_id: 42\n", "    integration_id: 42\n    secret_key: x\n", "server.yaml:5: github.app.secret_key is not a known key"},
 		"bad repo pattern":   {"[acme/*, other/one]", "[acme]", `allowed_repositories: "acme"`},
 		"bad log level":      {"allow_fork_plans: true", "log_level: loud", `log_level "loud"`},
+		"no digest key":      {"digest_key_file: digest.key\n", "", "digest_key_file (or TUGBOAT_DIGEST_KEY_FILE) is not set: the plan digest's key must be shared by every replica; create one with `head -c 32 /dev/urandom > digest.key"},
+		"missing digest key": {"digest_key_file: digest.key", "digest_key_file: nope.key", "digest_key_file: digest key: open "},
+		"short digest key":   {"digest_key_file: digest.key", "digest_key_file: short.key", "10 bytes is too short (want at least 16)"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -113,11 +123,33 @@ func TestLoadServerAppRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %q, want it to contain %q", err, c.want)
 			}
-			for _, secret := range []string{"s3cr3t-hook", "XYZZY", "PRIVATE KEY"} {
+			for _, secret := range []string{"s3cr3t-hook", "XYZZY", "PRIVATE KEY", "0123456789"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error reveals %q: %s", secret, err)
 				}
 			}
 		})
+	}
+}
+
+// The digest key file may come from TUGBOAT_DIGEST_KEY_FILE (a mounted
+// secret), over the config's digest_key_file.
+func TestLoadServerAppDigestKeyFromEnvironment(t *testing.T) {
+	file := writeAppConfig(t, strings.Replace(appConfig, "digest_key_file: digest.key\n", "", 1))
+	if _, err := LoadServerApp(file); err == nil || !strings.Contains(err.Error(), "digest_key_file (or TUGBOAT_DIGEST_KEY_FILE) is not set") {
+		t.Fatalf("without a key: %v", err)
+	}
+	key := filepath.Join(filepath.Dir(file), "digest.key")
+	t.Setenv(DigestKeyFileEnv, key)
+	s, err := LoadServerApp(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DigestKeyFile != key {
+		t.Errorf("DigestKeyFile = %q, want %q", s.DigestKeyFile, key)
+	}
+	t.Setenv(DigestKeyFileEnv, filepath.Join(filepath.Dir(file), "gone.key"))
+	if _, err := LoadServerApp(writeAppConfig(t, appConfig)); err == nil || !strings.Contains(err.Error(), "gone.key") {
+		t.Errorf("the environment's missing file was not reported over the config's: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ digest_key_file: /etc/tugboat/digest.key
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Clusters["staging"]; got != (Cluster{Kubeconfig: "kube/staging.yaml", Context: "staging-admin"}) {
+	if got := s.Clusters["staging"]; !reflect.DeepEqual(got, Cluster{Kubeconfig: "kube/staging.yaml", Context: "staging-admin"}) {
 		t.Errorf("staging = %+v", got)
 	}
 	if !s.Clusters["prod"].InCluster || s.DigestKeyFile != "/etc/tugboat/digest.key" {
@@ -70,5 +71,115 @@ func TestLoadServerResolvesRelativePaths(t *testing.T) {
 	}
 	if _, err := LoadServer(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "read server config") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestClusterRepositories(t *testing.T) {
+	src := `clusters:
+  prod:
+    kubeconfig: p
+    repositories: ["acme/*", other/shop-config]
+  staging: {kubeconfig: s}
+  lab:
+    kubeconfig: l
+    repositories: [ACME/Lab-*]
+`
+	s, err := ParseServer([]byte(src), "bot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cluster, repo string
+		want          bool
+	}{
+		{"prod", "acme/shop", true},
+		{"prod", "Acme/Shop", true},
+		{"prod", "other/shop-config", true},
+		{"prod", "other/shop", false},
+		{"prod", "evil/acme", false},
+		{"staging", "anyone/at-all", true},
+		{"lab", "acme/lab-1", true},
+		{"lab", "acme/shop", false},
+		{"nowhere", "acme/shop", false},
+	} {
+		if got := s.ClusterAllows(tc.cluster, tc.repo); got != tc.want {
+			t.Errorf("ClusterAllows(%s, %s) = %v, want %v", tc.cluster, tc.repo, got, tc.want)
+		}
+	}
+}
+
+func TestClusterRepositoriesErrors(t *testing.T) {
+	src := `clusters:
+  prod:
+    kubeconfig: p
+    repositories:
+      - acme/*
+      - acme
+      - "acme/[a-"
+      - acme/shop/extra
+  staging:
+    kubeconfig: s
+    repositories: []
+  dev:
+    kubeconfig: d
+    repositories: acme/*
+`
+	_, err := ParseServer([]byte(src), "bot.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	want := []string{
+		`bot.yaml:6: clusters.prod.repositories[1]: "acme": want owner/name`,
+		`bot.yaml:7: clusters.prod.repositories[2]: "acme/[a-": syntax error in pattern`,
+		`bot.yaml:8: clusters.prod.repositories[3]: "acme/shop/extra": want owner/name`,
+		`bot.yaml:11: clusters.staging.repositories: empty list`,
+		`bot.yaml:14: cannot unmarshal !!str`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, got[i], want[i])
+		}
+	}
+}
+
+func TestCheckClusters(t *testing.T) {
+	srv, err := ParseServer([]byte("clusters:\n  prod: {kubeconfig: p, repositories: [acme/prod-*]}\n  staging: {kubeconfig: s}\n"), "bot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := `version: 1
+environments:
+  staging: {cluster: staging, path: s}
+  prod:
+    path: p
+    cluster: prod
+  qa:
+    cluster: qa
+    path: q
+`
+	cfg, err := ParseRepo([]byte(repo), ".tugboat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := CheckClusters(cfg, func(c string) bool { return srv.ClusterAllows(c, "acme/shop") })
+	want := []string{
+		`.tugboat.yaml:6: environments.prod.cluster: this repository may not use cluster "prod"`,
+		`.tugboat.yaml:8: environments.qa.cluster: this repository may not use cluster "qa"`,
+	}
+	got := strings.Split(errs.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(want), errs)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, got[i], want[i])
+		}
+	}
+	if errs := CheckClusters(cfg, func(c string) bool { return srv.ClusterAllows(c, "acme/prod-eu") || c == "qa" }); errs != nil {
+		t.Errorf("everything allowed, got %v", errs)
 	}
 }

@@ -2,7 +2,10 @@
 // the server's own configuration.
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ApplyMode says when an environment is applied.
 type ApplyMode string
@@ -41,4 +44,40 @@ type Environment struct {
 	Wait      time.Duration
 	After     []string
 	Ignore    []IgnoreRule
+	// Appliers, when not empty, are the only people (besides admins) who
+	// may apply this environment: logins and teams. Empty: anyone with
+	// write, maintain or admin permission. The file cannot say an empty
+	// list (it is refused), so empty always means "not restricted".
+	Appliers []Applier
+	// Production marks the environment's GitHub Deployments as production
+	// (production_environment).
+	Production bool
+	// URL is where the environment is reached (an http or https URL),
+	// shown as its GitHub Deployments' environment_url; "" for none.
+	URL string
+}
+
+// Applier is one entry of an environment's appliers: a person (Login) or,
+// written "team:org/slug", a team (Org and Team set, Login empty).
+type Applier struct {
+	Login string
+	Org   string
+	Team  string // the team's slug
+}
+
+// IsTeam reports whether the entry names a team.
+func (a Applier) IsTeam() bool { return a.Team != "" }
+
+// String is the entry as written in .tugboat.yaml.
+func (a Applier) String() string {
+	if a.IsTeam() {
+		return "team:" + a.Org + "/" + a.Team
+	}
+	return a.Login
+}
+
+// IsLogin reports whether the entry is the person login. GitHub logins are
+// case-insensitive.
+func (a Applier) IsLogin(login string) bool {
+	return !a.IsTeam() && strings.EqualFold(a.Login, login)
 }

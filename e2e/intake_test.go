@@ -157,14 +157,15 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 }
 
-// The bot refuses to start without a webhook secret or with an unreadable
-// key, and says which.
+// The bot refuses to start without a webhook secret, with an unreadable
+// key or without a digest key shared by its replicas, and says which.
 func TestStartupRefusals(t *testing.T) {
 	gh := githubtest.New(t, githubtest.WithLogf(func(string, ...any) {}))
 	app := gh.App()
 	for name, c := range map[string]struct{ from, to, want string }{
 		"no secret":      {"    webhook_secret: " + app.WebhookSecret + "\n", "", "webhook_secret"},
 		"unreadable key": {"private_key_file: app.pem", "private_key_file: nope.pem", "private_key_file"},
+		"no digest key":  {"digest_key_file: digest.key\n", "", "digest_key_file (or TUGBOAT_DIGEST_KEY_FILE) is not set"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := writeConfig(t, gh, freeAddr(t), "")

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/tugboatops/tugboat/applier"
+	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -100,7 +101,7 @@ func applyEnv(ctx context.Context, a *applier.Applier, p *planner.Planner, in pl
 		fmt.Fprintf(out, "%s: plan failed: %v\n", in.Env.Name, err)
 		return false
 	}
-	if err := planner.WriteMarkdown(out, []*planner.Plan{plan}); err != nil {
+	if _, err := io.WriteString(out, comments.RenderLocalPlans([]*planner.Plan{plan})); err != nil {
 		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
 		return false
 	}
@@ -121,7 +122,7 @@ func applyEnv(ctx context.Context, a *applier.Applier, p *planner.Planner, in pl
 	var changed *applier.PlanChangedError
 	if errors.As(err, &changed) {
 		fmt.Fprintf(out, "%s: %v. The plan now is:\n\n", in.Env.Name, err)
-		_ = planner.WriteMarkdown(out, []*planner.Plan{changed.Plan})
+		_, _ = io.WriteString(out, comments.RenderLocalPlans([]*planner.Plan{changed.Plan}))
 		return false
 	}
 	fmt.Fprintln(out)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/planner"
 )
 
@@ -38,15 +39,15 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if f.output == "json" {
-		err = planner.WriteJSON(stdout, plans)
+		err = writeJSON(stdout, plans)
 	} else {
-		err = planner.WriteMarkdown(stdout, plans)
+		_, err = io.WriteString(stdout, comments.RenderLocalPlans(plans))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bot plan: %v\n", err)
 		return 1
 	}
-	return planner.ExitCode(plans)
+	return exitCode(plans)
 }
 
 func (f planFlags) check() error {

@@ -105,7 +105,7 @@ func TestBotPlanEndToEnd(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2 (changes); stderr:\n%s\nstdout:\n%s", code, stderr1, first)
 	}
-	var doc planner.JSONReport
+	var doc jsonReport
 	if err := json.Unmarshal([]byte(first), &doc); err != nil {
 		t.Fatalf("output is not the JSON document: %v\n%s", err, first)
 	}
@@ -118,7 +118,7 @@ func TestBotPlanEndToEnd(t *testing.T) {
 
 	// A second process (reading the same key file) computes the same digest.
 	second, _, code := botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev", "-o", "json", "--repo-name", "acme/e2e")
-	var doc2 planner.JSONReport
+	var doc2 jsonReport
 	if err := json.Unmarshal([]byte(second), &doc2); err != nil || code != 2 {
 		t.Fatalf("second run: exit %d, %v", code, err)
 	}

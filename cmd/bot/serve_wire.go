@@ -56,7 +56,7 @@ func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, er
 		return nil, err
 	}
 
-	key, err := config.LoadDigestKey(cfg.DigestKeyFile)
+	key, err := config.ReadDigestKey(cfg.DigestKeyFile)
 	if err != nil {
 		return nil, err
 	}
