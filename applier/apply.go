@@ -35,6 +35,12 @@ type Options struct {
 	AllowDangerous bool
 	// PR is the pull request applied, for the durable record (0: none).
 	PR int
+	// Head is the PR's head commit, for the record (the commit applied is
+	// the test merge commit, in.HeadSHA).
+	Head string
+	// Trigger is what caused the apply, for the record (kube.TriggerApply,
+	// kube.TriggerMerge, ...; default kube.TriggerApply).
+	Trigger string
 	// Progress, when set, receives per-object progress. Calls are serialized.
 	Progress func(ProgressEvent)
 	// WaitInterval is the convergence poll interval (default one second).
@@ -119,7 +125,11 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if err != nil {
 		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
 	}
-	rec := kube.Record{Commit: in.HeadSHA, PR: opts.PR, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
+	trigger := opts.Trigger
+	if trigger == "" {
+		trigger = kube.TriggerApply
+	}
+	rec := kube.Record{Commit: in.HeadSHA, PR: opts.PR, Head: opts.Head, Trigger: trigger, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
 	// Before the first write, the parent lists every kind and namespace the
 	// apply may create, so an interrupted apply can still be pruned later.
 	working := unionInventory(inv, waitRefs)

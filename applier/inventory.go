@@ -137,5 +137,5 @@ func sorted(s []string) []string {
 // at all, while a new commit that changes nothing is still recorded.
 func recordChanged(old *kube.Inventory, rec kube.Record) bool {
 	o := kube.RecordFrom(old)
-	return o.Commit != rec.Commit || o.PR != rec.PR || o.Outcome != rec.Outcome || o.Message != rec.Message
+	return o.Commit != rec.Commit || o.PR != rec.PR || o.Head != rec.Head || o.Outcome != rec.Outcome || o.Message != rec.Message
 }

@@ -32,12 +32,19 @@ type ApplySet struct {
 	Env  string
 }
 
-// ParentName is the name of the ApplySet's parent Secret: a hash of
-// repository and environment, so two repositories with an environment of
-// the same name in one cluster get distinct sets.
-func (a ApplySet) ParentName() string {
+// Hash is a short hash of repository and environment (10 hex digits, 40
+// bits), so two repositories with an environment of the same name in one
+// cluster get distinct parents, locks and mutexes. It names objects; it is
+// not an identity: the parent records its repository and environment, and
+// reading or writing it checks them (see OwnerError).
+func (a ApplySet) Hash() string {
 	sum := sha256.Sum256([]byte(a.Repo + "\x00" + a.Env))
-	return "tugboat-" + a.Env + "-" + hex.EncodeToString(sum[:])[:10]
+	return hex.EncodeToString(sum[:])[:10]
+}
+
+// ParentName is the name of the ApplySet's parent Secret.
+func (a ApplySet) ParentName() string {
+	return "tugboat-" + a.Env + "-" + a.Hash()
 }
 
 // ID is the ApplySet id as KEP-3659 defines it for a parent Secret:

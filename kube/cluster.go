@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -37,6 +38,9 @@ type Cluster struct {
 	Dynamic   dynamic.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	Mapper    *restmapper.DeferredDiscoveryRESTMapper
+	// Coordination is a typed client for Leases (locks and mutexes), as
+	// client-go's leader election needs one.
+	Coordination coordinationv1client.CoordinationV1Interface
 
 	mu        sync.Mutex
 	lastReset time.Time
@@ -64,13 +68,18 @@ func NewCluster(name string, cfg *rest.Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: discovery client: %w", name, err)
 	}
+	coord, err := coordinationv1client.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: coordination client: %w", name, err)
+	}
 	cached := memory.NewMemCacheClient(disco)
 	return &Cluster{
-		Name:      name,
-		Config:    cfg,
-		Dynamic:   dyn,
-		Discovery: cached,
-		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		Name:         name,
+		Config:       cfg,
+		Dynamic:      dyn,
+		Discovery:    cached,
+		Mapper:       restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		Coordination: coord,
 	}, nil
 }
 

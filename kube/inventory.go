@@ -69,9 +69,24 @@ func splitList(s string) []string {
 	return out
 }
 
+// parentWriteAttempts bounds the retries of a parent write that lost a
+// race with another writer (the parent changed between read and write).
+const parentWriteAttempts = 5
+
 // ReadInventory reads the ApplySet's parent Secret. It returns nil and no
-// error when the set has never been applied.
+// error when the set has never been applied, and an *OwnerError when the
+// parent records another repository or environment.
 func ReadInventory(ctx context.Context, c *Cluster, set ApplySet) (*Inventory, error) {
+	parent, err := readParent(ctx, c, set)
+	if err != nil || parent == nil {
+		return nil, err
+	}
+	return inventoryFromParent(parent), nil
+}
+
+// readParent reads the ApplySet's parent (nil when there is none) and
+// checks that it is the set's.
+func readParent(ctx context.Context, c *Cluster, set ApplySet) (*unstructured.Unstructured, error) {
 	parent, err := c.Dynamic.Resource(secretGVR).Namespace(SystemNamespace).Get(ctx, set.ParentName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
@@ -82,6 +97,13 @@ func ReadInventory(ctx context.Context, c *Cluster, set ApplySet) (*Inventory, e
 	if got := parent.GetLabels()[LabelApplySetID]; got != set.ID() {
 		return nil, fmt.Errorf("read inventory %s/%s: label %s is %q, want %q", SystemNamespace, set.ParentName(), LabelApplySetID, got, set.ID())
 	}
+	if err := checkOwner(parent, set); err != nil {
+		return nil, err
+	}
+	return parent, nil
+}
+
+func inventoryFromParent(parent *unstructured.Unstructured) *Inventory {
 	ann := parent.GetAnnotations()
 	inv := &Inventory{
 		GroupKinds:  ParseGroupKinds(ann[AnnotationContainsGroupKinds]),
@@ -90,25 +112,49 @@ func ReadInventory(ctx context.Context, c *Cluster, set ApplySet) (*Inventory, e
 	}
 	for k, v := range ann {
 		switch k {
-		case AnnotationContainsGroupKinds, AnnotationAdditionalNamespace, AnnotationApplySetTooling:
+		case AnnotationContainsGroupKinds, AnnotationAdditionalNamespace, AnnotationApplySetTooling,
+			AnnotationRepository, AnnotationEnvironment:
 		default:
 			inv.Annotations[k] = v
 		}
 	}
-	return inv, nil
+	return inv
 }
 
 // WriteInventory creates or updates the ApplySet's parent Secret (and
 // SystemNamespace if missing) with a server-side apply. The Secret holds no
-// data: everything is in its labels and annotations.
+// data: everything is in its labels and annotations, the repository and
+// environment it belongs to included. A parent that records another owner
+// is refused with an *OwnerError and left as it is; the write is
+// conditional on the parent it checked, so an owner recorded in between is
+// never overwritten.
 func WriteInventory(ctx context.Context, c *Cluster, set ApplySet, inv Inventory) error {
-	ns := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": SystemNamespace},
-	}}
-	if err := applyObject(ctx, c, namespaceGVR, "", ns); err != nil {
-		return fmt.Errorf("write inventory: namespace %s: %w", SystemNamespace, err)
+	if err := ensureSystemNamespace(ctx, c); err != nil {
+		return fmt.Errorf("write inventory: %w", err)
 	}
+	for range parentWriteAttempts {
+		parent, err := readParent(ctx, c, set)
+		if err != nil {
+			return fmt.Errorf("write inventory: %w", err)
+		}
+		rv := ""
+		if parent != nil {
+			rv = parent.GetResourceVersion()
+		}
+		err = writeParent(ctx, c, set, inv, rv)
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) {
+			return fmt.Errorf("write inventory %s/%s: %w", SystemNamespace, set.ParentName(), err)
+		}
+	}
+	return fmt.Errorf("write inventory %s/%s: the parent kept changing; gave up after %d attempts", SystemNamespace, set.ParentName(), parentWriteAttempts)
+}
+
+// writeParent applies the parent. A non-empty resourceVersion makes the
+// apply conditional: it fails with a Conflict if the parent changed since.
+func writeParent(ctx context.Context, c *Cluster, set ApplySet, inv Inventory, resourceVersion string) error {
 	ann := map[string]any{}
 	for k, v := range inv.Annotations {
 		ann[k] = v
@@ -118,19 +164,22 @@ func WriteInventory(ctx context.Context, c *Cluster, set ApplySet, inv Inventory
 	nss := append([]string(nil), inv.Namespaces...)
 	sort.Strings(nss)
 	ann[AnnotationAdditionalNamespace] = strings.Join(nss, ",")
+	ann[AnnotationRepository] = set.Repo
+	ann[AnnotationEnvironment] = set.Env
+	metadata := map[string]any{
+		"name":        set.ParentName(),
+		"namespace":   SystemNamespace,
+		"labels":      map[string]any{LabelApplySetID: set.ID()},
+		"annotations": ann,
+	}
+	if resourceVersion != "" {
+		metadata["resourceVersion"] = resourceVersion
+	}
 	parent := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-		"metadata": map[string]any{
-			"name":        set.ParentName(),
-			"namespace":   SystemNamespace,
-			"labels":      map[string]any{LabelApplySetID: set.ID()},
-			"annotations": ann,
-		},
+		"metadata": metadata,
 	}}
-	if err := applyObject(ctx, c, secretGVR, SystemNamespace, parent); err != nil {
-		return fmt.Errorf("write inventory %s/%s: %w", SystemNamespace, set.ParentName(), err)
-	}
-	return nil
+	return applyObject(ctx, c, secretGVR, SystemNamespace, parent)
 }
 
 func applyObject(ctx context.Context, c *Cluster, gvr schema.GroupVersionResource, ns string, obj *unstructured.Unstructured) error {
