@@ -175,6 +175,7 @@ func (s *Server) SetStatus(repo, sha, context, state, login string) {
 		s.fatalf("SetStatus: %v", err)
 		return
 	}
+	defer s.advanceQueuesOf(rp, sha) // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp.statuses = append(rp.statuses, &status{id: s.id(), sha: sha, state: state, context: context,

@@ -154,22 +154,15 @@ func (s *Server) installationJSON(inst *Installation) obj {
 		"access_tokens_url":    s.api("/app/installations/%d/access_tokens", inst.ID),
 		"repositories_url":     s.api("/installation/repositories"),
 		"html_url":             s.api("/settings/installations/%d", inst.ID),
-		"permissions":          appPermissions(),
+		"permissions":          permissionsOf(inst),
 		"events":               appEvents(),
 		"created_at":           ts(inst.CreatedAt), "updated_at": ts(inst.CreatedAt),
 		"single_file_name": nil, "suspended_by": nil, "suspended_at": nil,
 	}
 }
 
-func appPermissions() obj {
-	return obj{
-		"checks": "write", "contents": "read", "issues": "write", "metadata": "read",
-		"pull_requests": "write", "statuses": "write", "members": "read",
-	}
-}
-
 func appEvents() []string {
-	return []string{"check_run", "check_suite", "issue_comment", "pull_request", "pull_request_review", "push"}
+	return []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 }
 
 // appJSON is the app ("integration") object.
