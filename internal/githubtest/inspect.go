@@ -39,6 +39,9 @@ type CheckRun struct {
 	Actions              []map[string]any
 	StartedAt            time.Time
 	CompletedAt          *time.Time
+	// AppID is the GitHub App that made it: tugboat's (s.App().ID) or
+	// another's (AddCheckRun).
+	AppID int64
 }
 
 // Status is a commit status.
@@ -141,7 +144,7 @@ func (s *Server) CheckRuns(repo, sha string) []CheckRun {
 				ID: c.id, Name: c.name, HeadSHA: c.headSHA, Status: c.status, Conclusion: c.conclusion,
 				ExternalID: c.externalID, DetailsURL: c.detailsURL, Title: c.title, Summary: c.summary, Text: c.text,
 				Annotations: append([]map[string]any(nil), c.annotations...), Actions: append([]map[string]any(nil), c.actions...),
-				StartedAt: c.startedAt, CompletedAt: c.completedAt,
+				StartedAt: c.startedAt, CompletedAt: c.completedAt, AppID: c.app.ID,
 			})
 		}
 	}

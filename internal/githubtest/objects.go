@@ -166,12 +166,21 @@ func appEvents() []string {
 }
 
 // appJSON is the app ("integration") object.
-func (s *Server) appJSON() obj {
+func (s *Server) appJSON() obj { return s.appJSONOf(s.app) }
+
+// appJSONOf is an app object: tugboat's, or another app's (a CI system
+// whose check runs AddCheckRun records).
+func (s *Server) appJSONOf(a *App) obj {
 	owner := s.userJSON(&User{ID: 1, Login: "tugboatops", Type: "Organization"})
+	description := "Operations by pull request for Kubernetes"
+	if a != s.app {
+		owner = s.userJSON(&User{ID: a.ID + 1, Login: a.Slug, Type: "Organization"})
+		description = "Another GitHub App"
+	}
 	return obj{
-		"id": s.app.ID, "slug": s.app.Slug, "node_id": nodeID("A", s.app.ID), "owner": owner,
-		"name": s.app.Name, "description": "Operations by pull request for Kubernetes",
-		"external_url": s.api("/"), "html_url": s.api("/apps/%s", s.app.Slug),
+		"id": a.ID, "slug": a.Slug, "node_id": nodeID("A", a.ID), "owner": owner,
+		"name": a.Name, "description": description,
+		"external_url": s.api("/"), "html_url": s.api("/apps/%s", a.Slug),
 		"created_at": ts(time.Unix(1700000000, 0)), "updated_at": ts(time.Unix(1700000000, 0)),
 		"permissions": appPermissions(), "events": appEvents(),
 	}
