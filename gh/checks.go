@@ -165,3 +165,39 @@ func (c *Client) FailedCheckRuns(ctx context.Context, repo Repo, sha, name strin
 	}
 	return ids, nil
 }
+
+// CheckRunInfo is a check run as GitHub reports it, whoever made it.
+type CheckRunInfo struct {
+	ID                     int64
+	Name, HeadSHA          string
+	Status, Conclusion     string
+	ExternalID             string
+	DetailsURL, HTMLURL    string
+	AppID                  int64 // the GitHub App that made it: tugboat's own runs carry tugboat's id
+	StartedAt, CompletedAt time.Time
+}
+
+// CheckRunsForRef lists the check runs on sha, every page: the latest run
+// of each name (GitHub's filter=latest), as GitHub's checks tab shows them.
+func (c *Client) CheckRunsForRef(ctx context.Context, repo Repo, sha string) ([]CheckRunInfo, error) {
+	opts := &github.ListCheckRunsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	var out []CheckRunInfo
+	for {
+		res, resp, err := c.v3.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, sha, opts)
+		if err != nil {
+			return nil, wrap(err, "list check runs of %s@%s", repo, short(sha))
+		}
+		for _, run := range res.CheckRuns {
+			out = append(out, CheckRunInfo{
+				ID: run.GetID(), Name: run.GetName(), HeadSHA: run.GetHeadSHA(),
+				Status: run.GetStatus(), Conclusion: run.GetConclusion(), ExternalID: run.GetExternalID(),
+				DetailsURL: run.GetDetailsURL(), HTMLURL: run.GetHTMLURL(), AppID: run.GetApp().GetID(),
+				StartedAt: run.GetStartedAt().Time, CompletedAt: run.GetCompletedAt().Time,
+			})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}

@@ -1,8 +1,15 @@
-// Package gh holds every GitHub read and write the bot makes: pull requests,
-// comments (including GraphQL minimizeComment), reactions, check runs,
-// permissions and tarball downloads. It is built on go-github v60 and
-// go-githubapp's client creator, with a transport that retries what GitHub
-// asks clients to retry (see Transport).
+// Package gh holds every GitHub read and write the bot makes: pull requests
+// (merging them, or enqueueing them with GraphQL enqueuePullRequest),
+// reviews, comments (including GraphQL minimizeComment), reactions, check
+// runs, commit statuses, deployments, branch requirements (protection and
+// rulesets), permissions and team membership, and tarball downloads. It
+// is built on go-github v60 and go-githubapp's client creator, with a
+// transport that retries what GitHub asks clients to retry (see
+// Transport). Where go-github v60 lacks a field (role_name, a branch's
+// protection, merge_queue rules) the call is decoded here.
+//
+// Every error says what was being done ("verb object: %w") and keeps
+// GitHub's error matchable: IsNotFound, IsPermissionMissing.
 //
 // gh knows nothing of plans or Kubernetes: callers hand it text and ids.
 package gh

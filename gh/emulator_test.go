@@ -19,6 +19,13 @@ import (
 // `bot serve` wires it (go-githubapp's client creator with Transport).
 func emulated(t *testing.T) (*githubtest.Server, *Client, Repo) {
 	t.Helper()
+	s, c, repo, _ := emulatedInstallation(t)
+	return s, c, repo
+}
+
+// emulatedInstallation is emulated with the installation's id.
+func emulatedInstallation(t *testing.T) (*githubtest.Server, *Client, Repo, int64) {
+	t.Helper()
 	s := githubtest.New(t, githubtest.WithLogf(func(string, ...any) {}))
 	s.CreateRepo("acme/infra", githubtest.RepoOptions{Files: map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"}})
 	id := s.CreateInstallation("acme")
@@ -35,7 +42,7 @@ func emulated(t *testing.T) (*githubtest.Server, *Client, Repo) {
 	if err != nil || slug != app.Slug {
 		t.Fatalf("AppSlug = %q, %v", slug, err)
 	}
-	return s, c, Repo{Owner: "acme", Name: "infra"}
+	return s, c, Repo{Owner: "acme", Name: "infra"}, id
 }
 
 func TestCheckRunAnnotationsInBatches(t *testing.T) {
@@ -147,4 +154,9 @@ func TestPullRequestWaitsForMergeable(t *testing.T) {
 	if time.Since(start) < 500*time.Millisecond {
 		t.Errorf("returned after %s, before GitHub computed mergeability", time.Since(start))
 	}
+}
+
+// githubtestPR opens a pull request of head by alice.
+func githubtestPR(head string) githubtest.PROptions {
+	return githubtest.PROptions{Head: head, Author: "alice"}
 }

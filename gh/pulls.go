@@ -6,24 +6,36 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/shurcooL/githubv4"
 )
 
 // PullRequest is what the bot needs to know about a pull request.
 type PullRequest struct {
 	Number int
+	// NodeID is the GraphQL id (Enqueue takes it).
+	NodeID string
 	State  string
 	Draft  bool
 	// HeadSHA is the PR's head commit; check runs and comment sets are keyed by it.
 	HeadSHA  string
+	HeadRef  string // the head branch's name
 	HeadRepo string // "owner/name" of the head branch's repository
 	BaseRef  string
 	BaseSHA  string
 	// Mergeable is false when the PR conflicts with its base.
 	Mergeable bool
-	// MergeCommitSHA is GitHub's test merge of head into base ("" when conflicting).
+	// MergeableState is GitHub's mergeable_state: clean, unstable,
+	// has_hooks, blocked, behind, dirty, draft or unknown.
+	MergeableState string
+	// MergeCommitSHA is GitHub's test merge of head into base ("" when
+	// conflicting, and once closed).
 	MergeCommitSHA string
-	Author         string
-	HTMLURL        string
+	// Merged is true once merged; MergedSHA is then the commit the merge
+	// made on the base (a merge commit, squash, or merge-queue group).
+	Merged    bool
+	MergedSHA string
+	Author    string
+	HTMLURL   string
 	// FromFork is true when the head branch lives in another repository.
 	FromFork bool
 }
@@ -69,18 +81,26 @@ func (c *Client) PullRequest(ctx context.Context, repo Repo, number int, p Merge
 func convertPR(repo Repo, pr *github.PullRequest) *PullRequest {
 	out := &PullRequest{
 		Number:         pr.GetNumber(),
+		NodeID:         pr.GetNodeID(),
 		State:          pr.GetState(),
 		Draft:          pr.GetDraft(),
 		HeadSHA:        pr.GetHead().GetSHA(),
+		HeadRef:        pr.GetHead().GetRef(),
 		HeadRepo:       pr.GetHead().GetRepo().GetFullName(),
 		BaseRef:        pr.GetBase().GetRef(),
 		BaseSHA:        pr.GetBase().GetSHA(),
 		Mergeable:      pr.GetMergeable(),
+		MergeableState: pr.GetMergeableState(),
 		MergeCommitSHA: pr.GetMergeCommitSHA(),
+		Merged:         pr.GetMerged(),
 		Author:         pr.GetUser().GetLogin(),
 		HTMLURL:        pr.GetHTMLURL(),
 	}
 	out.FromFork = out.HeadRepo != "" && out.HeadRepo != repo.FullName()
+	if out.Merged {
+		// After the merge, merge_commit_sha names the commit it made.
+		out.MergedSHA = pr.GetMergeCommitSHA()
+	}
 	if !out.Mergeable {
 		out.MergeCommitSHA = ""
 	}
@@ -129,4 +149,54 @@ func (c *Client) PullForCommit(ctx context.Context, repo Repo, sha string) (int,
 		}
 	}
 	return 0, nil
+}
+
+// PullsForCommit lists the pull requests GitHub associates with a commit
+// (GET commits/{sha}/pulls, every page): those whose head it is, and the
+// one whose merge made it. A push with none came from no pull request.
+func (c *Client) PullsForCommit(ctx context.Context, repo Repo, sha string) ([]int, error) {
+	opts := &github.ListOptions{PerPage: 100}
+	var out []int
+	for {
+		prs, resp, err := c.v3.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, opts)
+		if err != nil {
+			return nil, wrap(err, "pull requests of commit %s@%s", repo, short(sha))
+		}
+		for _, pr := range prs {
+			out = append(out, pr.GetNumber())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// Merge merges a pull request with method (merge, squash or rebase; ""
+// is merge), only if its head is still headSHA: GitHub answers 409 when
+// the head moved, 405 when the pull request is not mergeable (conflicts,
+// unmet requirements, a merge queue in charge).
+func (c *Client) Merge(ctx context.Context, repo Repo, number int, headSHA, method string) error {
+	_, _, err := c.v3.PullRequests.Merge(ctx, repo.Owner, repo.Name, number, "", &github.PullRequestOptions{SHA: headSHA, MergeMethod: method})
+	return wrap(err, "merge %s#%d at %s", repo, number, short(headSHA))
+}
+
+// Enqueue adds a pull request (by GraphQL node id) to its base branch's
+// merge queue (GraphQL enqueuePullRequest), only if its head is still
+// headSHA ("" skips that guard). GitHub then builds a merge group and
+// sends merge_group checks_requested.
+func (c *Client) Enqueue(ctx context.Context, prNodeID, headSHA string) error {
+	var m struct {
+		EnqueuePullRequest struct {
+			MergeQueueEntry struct {
+				Position int
+			}
+		} `graphql:"enqueuePullRequest(input: $input)"`
+	}
+	input := githubv4.EnqueuePullRequestInput{PullRequestID: githubv4.ID(prNodeID)}
+	if headSHA != "" {
+		oid := githubv4.GitObjectID(headSHA)
+		input.ExpectedHeadOid = &oid
+	}
+	return wrap(c.v4.Mutate(ctx, &m, input, nil), "enqueue pull request %s", prNodeID)
 }

@@ -67,18 +67,20 @@ func anyAffected(results []*envResult) bool {
 	return false
 }
 
-// clearEarlyFailure turns an earlier "tugboat" failure on this commit (a
-// failure before any environment was known; see failEarly) into a success
-// now that planning got past that point, so the PR does not keep a red
-// mark for a problem that is gone.
+// clearEarlyFailure supersedes an earlier "tugboat" failure on this commit
+// (a failure before any environment was known; see failEarly) with a
+// success now that planning got past that point, so the PR does not keep a
+// red mark for a problem that is gone. GitHub refuses to change a completed
+// run's conclusion, so the success is a new run with the same name: GitHub
+// shows the newest.
 func (r *planRun) clearEarlyFailure(ctx context.Context) {
 	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
 	if err != nil {
 		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
 		return
 	}
-	for _, id := range ids {
-		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: "tugboat", Status: "completed",
+	if len(ids) > 0 {
+		_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{Name: "tugboat", HeadSHA: r.pr.HeadSHA, Status: "completed",
 			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
 			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
 		if err != nil {

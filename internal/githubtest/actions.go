@@ -175,8 +175,39 @@ func (s *Server) SetStatus(repo, sha, context, state, login string) {
 		s.fatalf("SetStatus: %v", err)
 		return
 	}
+	defer s.advanceQueuesOf(rp, sha) // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp.statuses = append(rp.statuses, &status{id: s.id(), sha: sha, state: state, context: context,
 		creator: s.userLocked(login, "User"), createdAt: time.Now().UTC()})
+}
+
+// AddCheckRun records a check run on sha made by another GitHub App (a CI
+// system; appSlug names it, and it gets an id of its own): completed with
+// conclusion, or in_progress when conclusion is "". A later run of the
+// same name supersedes it, as on GitHub. It returns the run's id.
+func (s *Server) AddCheckRun(repo, sha, name, conclusion, appSlug string) int64 {
+	rp, err := s.repo(repo)
+	if err != nil {
+		s.fatalf("AddCheckRun: %v", err)
+		return 0
+	}
+	defer s.advanceQueuesOf(rp, sha) // after the unlock below
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app := s.otherApps[appSlug]
+	if app == nil {
+		if s.otherApps == nil {
+			s.otherApps = map[string]*App{}
+		}
+		app = &App{ID: s.id(), Slug: appSlug, Name: appSlug}
+		s.otherApps[appSlug] = app
+	}
+	now := time.Now().UTC()
+	c := &checkRun{id: s.id(), suiteID: s.suiteID(rp, sha), name: name, headSHA: sha, status: "in_progress", startedAt: now, app: app}
+	if conclusion != "" {
+		c.status, c.conclusion, c.completedAt = "completed", conclusion, &now
+	}
+	rp.checkRuns = append(rp.checkRuns, c)
+	return c.id
 }

@@ -133,3 +133,24 @@ func TestStatusEndpoints(t *testing.T) {
 		t.Errorf("inspected statuses = %+v", got)
 	}
 }
+
+// TestOtherAppsCheckRuns: a CI system's check runs carry their own app, are
+// listed beside the bot's, and a newer run of a name supersedes the older.
+func TestOtherAppsCheckRuns(t *testing.T) {
+	f := newFixture(t)
+	_, head := f.openFeaturePR(t)
+	f.s.AddCheckRun(testRepo, head, "build", "", "ci")
+	must[*github.CheckRun](t)(f.gh.Checks.CreateCheckRun(f.ctx, "acme", "infra", github.CreateCheckRunOptions{
+		Name: "tugboat/staging", HeadSHA: head, Conclusion: github.String("success")}))
+	f.s.AddCheckRun(testRepo, head, "build", "failure", "ci")
+	res := must[*github.ListCheckRunsResults](t)(f.gh.Checks.ListCheckRunsForRef(f.ctx, "acme", "infra", head, nil))
+	apps := map[string]string{}
+	for _, run := range res.CheckRuns {
+		apps[run.GetName()] = fmt.Sprintf("%s/%d/%s", run.GetApp().GetSlug(), run.GetApp().GetID(), run.GetConclusion())
+	}
+	runs := f.s.CheckRuns(testRepo, head)
+	ci := runs[0].AppID
+	if len(apps) != 2 || apps["build"] != fmt.Sprintf("ci/%d/failure", ci) || apps["tugboat/staging"] != fmt.Sprintf("%s/%d/success", f.s.App().Slug, f.s.App().ID) || ci == f.s.App().ID || runs[2].AppID != ci {
+		t.Errorf("latest runs by app = %v (ci app %d)", apps, ci)
+	}
+}

@@ -114,3 +114,32 @@ func TestIssueEndpoints(t *testing.T) {
 		t.Errorf("get = %q", one.GetTitle())
 	}
 }
+
+// TestReviewsKeepTheirCommit: a review carries the head it was given on,
+// later pushes do not move it; dismissals turn approvals and change
+// requests into DISMISSED (and nothing else), all listed in order.
+func TestReviewsKeepTheirCommit(t *testing.T) {
+	f := newFixture(t)
+	n, first := f.openFeaturePR(t)
+	approval := f.s.Approve(testRepo, n, "bob")
+	second := f.s.Commit(testRepo, "feature", map[string]string{"deploy/more.yaml": "kind: ConfigMap\n"}, "more")
+	comment := f.s.Review(testRepo, n, "carol", "COMMENTED", "looks fine")
+	changes := f.s.Review(testRepo, n, "dave", "CHANGES_REQUESTED", "no")
+	f.s.DismissReview(testRepo, n, changes, "acme")
+	_, resp, err := f.gh.PullRequests.DismissReview(f.ctx, "acme", "infra", n, comment, &github.PullRequestReviewDismissalRequest{Message: github.String("x")})
+	if resp == nil || resp.StatusCode != 422 || !strings.Contains(err.Error(), "Can not dismiss a commented pull request review") {
+		t.Errorf("dismissing a comment: %v", err)
+	}
+	list := must[[]*github.PullRequestReview](t)(f.gh.PullRequests.ListReviews(f.ctx, "acme", "infra", n, nil))
+	var got []string
+	for _, rv := range list {
+		got = append(got, rv.GetUser().GetLogin()+":"+rv.GetState()+"@"+rv.GetCommitID()[:7])
+	}
+	want := []string{"bob:APPROVED@" + first[:7], "carol:COMMENTED@" + second[:7], "dave:DISMISSED@" + second[:7]}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("reviews = %v, want %v", got, want)
+	}
+	if list[0].GetID() != approval || list[0].SubmittedAt == nil {
+		t.Errorf("first review = %d submitted %v", list[0].GetID(), list[0].SubmittedAt)
+	}
+}

@@ -65,9 +65,13 @@ func routeOf(r *http.Request) *routers.Route {
 	return rt
 }
 
-// contentsPath matches the one path parameter that may contain slashes:
-// OpenAPI 3.0 path parameters cannot, but GitHub's contents/{path} does.
-var contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.*)$`)
+// contentsPath and rulesPath match the path parameters that may contain
+// slashes: OpenAPI 3.0 path parameters cannot, but GitHub's contents/{path}
+// and rules/branches/{branch} (which go-github does not escape) do.
+var (
+	contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.*)$`)
+	rulesPath    = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/rules/branches/)(.+/.+)$`)
+)
 
 // contractCheck validates each request against GitHub's description before
 // the handler runs, and each response after it, with openapi3filter. A
@@ -100,6 +104,9 @@ func (s *Server) contractCheck(next http.Handler) http.Handler {
 			// as contents/) is routed as "/".
 			p := cmp.Or(m[2], "/")
 			routing.URL.Path, routing.URL.RawPath = m[1]+p, m[1]+url.PathEscape(p)
+		}
+		if m := rulesPath.FindStringSubmatch(r.URL.Path); m != nil {
+			routing.URL.Path, routing.URL.RawPath = r.URL.Path, m[1]+url.PathEscape(m[2])
 		}
 		route, params, err := s.desc.router.FindRoute(routing)
 		if err != nil {

@@ -33,9 +33,12 @@
 //	n := s.OpenPR("acme/infra", PROptions{Head: "feature", Author: "alice"})
 //	s.SetPermission("acme/infra", "bob", "write"); s.AddTeamMember("acme", "platform", "bob", "")
 //	s.Protect("acme/infra", "main", BranchProtection{RequiredContexts: ..., RequiredApprovals: 1})
+//	s.AddRuleset("acme/infra", Ruleset{Branches: []string{"~DEFAULT_BRANCH"}, RequiredChecks: ...})
+//	s.RequireMergeQueue("acme/infra", "main"); s.EnqueuePR("acme/infra", n, "bob")
+//	s.SetInstallationPermission(id, "deployments", "")  // not accepted yet: 403 on deployments
 //	s.Comment / EditComment / Approve / Review / DismissReview / RequestAction /
 //	RerequestCheckRun / RerequestCheckSuite / Merge / ClosePR / ReopenPR / ReadyForReview /
-//	SetStatus / Fork / Branch / DeleteFiles
+//	SetStatus / Fork / Branch / DeleteFiles / AdvanceMergeQueue
 //
 // A pull request's merge_commit_sha is a real test merge of head into base
 // made with git (git merge-tree, then commit-tree with both parents) and
@@ -46,13 +49,39 @@
 // check failed) or clean. WithMergeableDelay(d) reports mergeable null for
 // d after a push, as GitHub does while it computes.
 //
+// Required contexts are branch protection's and the rulesets' together
+// (GET .../branches/{branch} shows the first, GET .../rules/branches/{branch}
+// the second); both block merging and make mergeable_state "blocked".
+//
+// Check runs: once completed, a run's status and conclusion cannot change
+// (422 naming the run, "create a new check run"), as on GitHub; output,
+// annotations and actions still can, and repeating the same conclusion is
+// no change.
+//
+// Deployments and their statuses follow GitHub's rules for auto_merge,
+// required_contexts (409 while a context has not succeeded),
+// environment/production defaults and auto_inactive; handlers_deployments.go
+// lists them. Their webhooks are not sent (the app does not subscribe).
+//
+// A branch whose ruleset has a merge_queue rule merges only through its
+// queue (PUT .../merge answers 405): EnqueuePR or GraphQL
+// enqueuePullRequest builds a merge group commit on
+// gh-readonly-queue/<base>/pr-<n>-<sha> and sends merge_group
+// checks_requested; when the required contexts pass on it the base
+// fast-forwards to it (merge_group destroyed "merged", pull_request closed,
+// push); a failure dequeues the pull request. mergequeue.go has the details.
+//
+// An installation holds the permissions its account accepted (everything
+// the app asks for, until SetInstallationPermission changes one); a call
+// needing more answers 403 "Resource not accessible by integration".
+//
 // Setup helpers fail the test (t.Fatalf) on error under New, and panic
 // under NewServer.
 //
 // # Inspection
 //
-// s.Comments, s.CheckRuns, s.Statuses, s.Reactions, s.Issues and s.PR show
-// what a client left behind, in order. s.Deliveries lists webhook
+// s.Comments, s.CheckRuns, s.Statuses, s.Deployments, s.Reactions,
+// s.Issues, s.PR and s.MergeQueue show what a client left behind, in order. s.Deliveries lists webhook
 // deliveries with their response code and latency; s.Redeliver(id) sends
 // one again with the same X-GitHub-Delivery; s.WaitForDeliveries waits for
 // the queue to drain.
@@ -94,21 +123,24 @@
 // Exceptions and adjustments, all of them:
 //
 //   - /graphql (and /api/graphql) is not in the REST description. It
-//     answers the minimizeComment mutation only, with exactly the fields
-//     the query selects; any other query is a "not emulated" failure.
+//     answers the minimizeComment and enqueuePullRequest mutations only,
+//     with exactly the fields the query selects; any other query is a "not
+//     emulated" failure. enqueuePullRequest needs contents: write.
 //   - The tarball download URL (/_download/{token}, where
 //     GET /repos/{o}/{r}/tarball/{ref} redirects with 302, like codeload)
 //     is not in the description either.
 //   - The HTML pages (/ and /{owner}/{repo}/pull/{n}, and their forms) are
 //     the emulator's own.
-//   - contents/{path} may contain slashes (OpenAPI 3.0 path parameters
-//     cannot), and contents/ (the root) is routed as path "/".
+//   - contents/{path} and rules/branches/{branch} may contain slashes
+//     (OpenAPI 3.0 path parameters cannot; go-github escapes neither), and
+//     contents/ (the root) is routed as path "/".
 //   - A request body that is the JSON literal null counts as no body:
 //     ghinstallation sends one to access_tokens and GitHub accepts it.
 //   - Limits the description does not state are enforced by the emulator
 //     with GitHub's 422 ("body is too long (maximum is 65536
 //     characters)"): comment and issue bodies 65,536 characters, status
-//     descriptions 140, check-run output summary and text 65,535,
+//     and deployment status descriptions 140, check-run output summary and
+//     text 65,535,
 //     annotations 50 per request, actions 3 with label and identifier ≤ 20
 //     and description ≤ 40. Where the description does state a limit
 //     (maxLength, maxItems), the request is a contract failure and still
@@ -121,7 +153,10 @@
 // GET /{owner}/{repo}/pull/{n} renders the conversation (Markdown via
 // goldmark with GFM; raw HTML such as <details> is kept, as GitHub does),
 // reviews, check runs (summary and text as Markdown, action buttons on
-// completed runs), statuses and the merge box, with forms to comment,
-// review, merge and press check-run buttons as any known user. The forms
+// completed runs), statuses (of the head, and of the merge commit once
+// merged), deployments of the head ("deployed to staging", with the latest
+// state and links) and the merge box, with forms to comment, review, merge
+// (or "merge when ready" into a merge queue) and press check-run buttons
+// as any known user. The forms
 // change state and emit the same webhooks as the API would.
 package githubtest

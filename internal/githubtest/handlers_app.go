@@ -64,7 +64,7 @@ func (s *Server) createInstallationToken(w http.ResponseWriter, r *http.Request)
 	}
 	writeJSON(w, http.StatusCreated, obj{
 		"token": t.value, "expires_at": ts(t.expires),
-		"permissions": appPermissions(), "repository_selection": selection,
+		"permissions": permissionsOf(inst), "repository_selection": selection,
 	})
 }
 

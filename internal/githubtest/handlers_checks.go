@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -128,6 +129,7 @@ func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
+	defer s.advanceQueuesOf(rp, in.HeadSHA) // a merge group's check may have reported; after the unlock below
 	s.mu.Lock()
 	c := &checkRun{id: s.id(), headSHA: in.HeadSHA, status: "queued", startedAt: now, app: s.app}
 	c.suiteID = s.suiteID(rp, in.HeadSHA)
@@ -178,10 +180,36 @@ func (s *Server) updateCheckRun(w http.ResponseWriter, r *http.Request) {
 		validationFailed(w, errs...)
 		return
 	}
+	defer s.advanceQueuesOf(rp, c.headSHA) // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := in.changesCompleted(c); e != nil {
+		validationFailed(w, *e)
+		return
+	}
 	in.apply(c, time.Now().UTC())
 	writeJSON(w, http.StatusOK, s.checkRunJSON(rp, c))
+}
+
+// changesCompleted refuses an update that would change the status or
+// conclusion of a completed run: GitHub never lets a completed run go back
+// to queued or in_progress, nor change its conclusion (create a new run
+// with the same name instead; GitHub shows the newest). Output,
+// annotations, actions and the other fields may still change, and
+// repeating the same status and conclusion is no change.
+func (in *checkRunInput) changesCompleted(c *checkRun) *fieldError {
+	if c.status != "completed" {
+		return nil
+	}
+	switch {
+	case in.Status != nil && *in.Status != "completed":
+		return &fieldError{Resource: "CheckRun", Field: "status", Code: "custom",
+			Message: fmt.Sprintf("check run %d is completed; its status cannot change to %s: create a new check run", c.id, *in.Status)}
+	case in.Conclusion != nil && *in.Conclusion != c.conclusion:
+		return &fieldError{Resource: "CheckRun", Field: "conclusion", Code: "custom",
+			Message: fmt.Sprintf("check run %d is completed as %s; its conclusion cannot change to %s: create a new check run", c.id, c.conclusion, *in.Conclusion)}
+	}
+	return nil
 }
 
 func (s *Server) listAnnotations(w http.ResponseWriter, r *http.Request) {

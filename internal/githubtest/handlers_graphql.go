@@ -9,19 +9,45 @@ import (
 )
 
 // GraphQL is one of the two honest exceptions to the contract check: it is
-// not part of the REST description. The emulator answers the one mutation
-// the bot uses, minimizeComment, with exactly the fields the query selects
-// (githubv4 refuses fields it did not ask for); anything else is recorded
-// as "not emulated".
+// not part of the REST description. The emulator answers the mutations
+// the bot uses, minimizeComment and enqueuePullRequest, with exactly the
+// fields the query selects (githubv4 refuses fields it did not ask for);
+// anything else is recorded as "not emulated".
 
 var (
 	minimizeCall  = regexp.MustCompile(`minimizeComment\s*\(\s*input\s*:\s*(\$\w+|\{[^}]*\})\s*\)`)
-	inlineField   = regexp.MustCompile(`(subjectId|classifier)\s*:\s*("(?:[^"\\]|\\.)*"|\$\w+|[A-Z_]+)`)
+	enqueueCall   = regexp.MustCompile(`enqueuePullRequest\s*\(\s*input\s*:\s*(\$\w+|\{[^}]*\})\s*\)`)
+	inlineField   = regexp.MustCompile(`(subjectId|classifier|pullRequestId|expectedHeadOid)\s*:\s*("(?:[^"\\]|\\.)*"|\$\w+|[A-Z_]+)`)
 	classifierSet = map[string]bool{"SPAM": true, "ABUSE": true, "OFF_TOPIC": true, "OUTDATED": true, "DUPLICATE": true, "RESOLVED": true, "LOW_QUALITY": true}
 )
 
 type gqlError struct {
-	Message string `json:"message"`
+	Type    string   `json:"type,omitempty"`
+	Path    []string `json:"path,omitempty"`
+	Message string   `json:"message"`
+}
+
+// gqlInput is a mutation's input: a variable ($input) or an inline object.
+func gqlInput(arg string, vars map[string]any) map[string]any {
+	input := map[string]any{}
+	if strings.HasPrefix(arg, "$") {
+		input, _ = vars[arg[1:]].(map[string]any)
+		return input
+	}
+	for _, f := range inlineField.FindAllStringSubmatch(arg, -1) {
+		v := f[2]
+		switch {
+		case strings.HasPrefix(v, "$"):
+			input[f[1]] = vars[v[1:]]
+		case strings.HasPrefix(v, `"`):
+			var str string
+			json.Unmarshal([]byte(v), &str)
+			input[f[1]] = str
+		default:
+			input[f[1]] = v
+		}
+	}
+	return input
 }
 
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
@@ -40,41 +66,28 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		Variables map[string]any `json:"variables"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{"Problems parsing JSON"}}})
+		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{Message: "Problems parsing JSON"}}})
+		return
+	}
+	if m := enqueueCall.FindStringSubmatch(req.Query); m != nil {
+		s.graphqlEnqueue(w, p, req.Query, m, gqlInput(m[1], req.Variables))
 		return
 	}
 	m := minimizeCall.FindStringSubmatch(req.Query)
 	if m == nil {
-		s.recordFailure(ContractFailure{Kind: "not emulated", Method: "POST", Path: "/graphql", Operation: "graphql", Err: "only minimizeComment is emulated; got: " + trimmed(req.Query, 200)})
-		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{"githubtest: only the minimizeComment mutation is emulated"}}})
+		s.recordFailure(ContractFailure{Kind: "not emulated", Method: "POST", Path: "/graphql", Operation: "graphql", Err: "only minimizeComment and enqueuePullRequest are emulated; got: " + trimmed(req.Query, 200)})
+		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{Message: "githubtest: only the minimizeComment and enqueuePullRequest mutations are emulated"}}})
 		return
 	}
-	input := map[string]any{}
-	if strings.HasPrefix(m[1], "$") {
-		input, _ = req.Variables[m[1][1:]].(map[string]any)
-	} else {
-		for _, f := range inlineField.FindAllStringSubmatch(m[1], -1) {
-			v := f[2]
-			switch {
-			case strings.HasPrefix(v, "$"):
-				input[f[1]] = req.Variables[v[1:]]
-			case strings.HasPrefix(v, `"`):
-				var str string
-				json.Unmarshal([]byte(v), &str)
-				input[f[1]] = str
-			default:
-				input[f[1]] = v
-			}
-		}
-	}
+	input := gqlInput(m[1], req.Variables)
 	subject, _ := input["subjectId"].(string)
 	classifier, _ := input["classifier"].(string)
 	if !classifierSet[classifier] {
-		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{fmt.Sprintf("Argument 'classifier' on InputObject 'MinimizeCommentInput' has an invalid value (%q)", classifier)}}})
+		writeJSON(w, http.StatusOK, obj{"errors": []gqlError{{Message: fmt.Sprintf("Argument 'classifier' on InputObject 'MinimizeCommentInput' has an invalid value (%q)", classifier)}}})
 		return
 	}
 	if err := s.minimize(p, subject, classifier); err != nil {
-		writeJSON(w, http.StatusOK, obj{"data": obj{"minimizeComment": nil}, "errors": []gqlError{{err.Error()}}})
+		writeJSON(w, http.StatusOK, obj{"data": obj{"minimizeComment": nil}, "errors": []gqlError{{Message: err.Error()}}})
 		return
 	}
 	comment := obj{}
@@ -112,4 +125,76 @@ func (s *Server) minimize(p *principal, subject, classifier string) error {
 		}
 	}
 	return notFound
+}
+
+// graphqlEnqueue answers enqueuePullRequest: the pull request (by node id)
+// joins its base branch's merge queue, guarded by expectedHeadOid. The
+// installation needs contents: write, as merging does.
+func (s *Server) graphqlEnqueue(w http.ResponseWriter, p *principal, query string, m []string, input map[string]any) {
+	fail := func(typ, msg string) {
+		writeJSON(w, http.StatusOK, obj{"data": obj{"enqueuePullRequest": nil},
+			"errors": []gqlError{{Type: typ, Path: []string{"enqueuePullRequest"}, Message: msg}}})
+	}
+	id, _ := input["pullRequestId"].(string)
+	expect, _ := input["expectedHeadOid"].(string)
+	r, pr := s.pullByNodeID(p, id)
+	if pr == nil {
+		fail("NOT_FOUND", fmt.Sprintf("Could not resolve to a node with the global id of '%s'", id))
+		return
+	}
+	if !s.permitted(p, "contents", "write") {
+		fail("FORBIDDEN", errNoPermission)
+		return
+	}
+	s.mu.Lock()
+	actor := s.bot.Login
+	if p.user != nil {
+		actor = p.user.Login
+	}
+	full, number := r.fullName(), pr.number
+	s.mu.Unlock()
+	if err := s.enqueue(full, number, actor, expect); err != nil {
+		fail("UNPROCESSABLE", err.Error())
+		return
+	}
+	// Position and state as GitHub reports them; a pull request nothing
+	// held back was merged at once and is reported mergeable.
+	pos, state := 1, "MERGEABLE"
+	s.mu.Lock()
+	for i, e := range r.queues[pr.baseRef] {
+		if e.pr == pr {
+			pos, state = i+1, "AWAITING_CHECKS"
+		}
+	}
+	s.mu.Unlock()
+	entry := obj{}
+	selected := query[strings.Index(query, m[0]):]
+	for field, v := range map[string]any{"id": nodeID("MQE", pr.id), "position": pos, "state": state} {
+		if regexp.MustCompile(`\b` + field + `\b`).MatchString(selected) {
+			entry[field] = v
+		}
+	}
+	result := obj{"mergeQueueEntry": entry}
+	if strings.Contains(selected, "clientMutationId") {
+		result["clientMutationId"] = input["clientMutationId"]
+	}
+	writeJSON(w, http.StatusOK, obj{"data": obj{"enqueuePullRequest": result}})
+}
+
+// pullByNodeID finds the pull request with a node id, if p may see it.
+func (s *Server) pullByNodeID(p *principal, id string) (*repo, *pullRequest) {
+	kind, n, ok := parseNodeID(id)
+	if !ok || kind != "PR" {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.repos {
+		for _, pr := range r.pulls {
+			if pr.id == n && s.canSee(p, r) {
+				return r, pr
+			}
+		}
+	}
+	return nil, nil
 }

@@ -175,11 +175,21 @@ func (s *Server) getCommit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "No commit found for SHA: "+param(r, "ref"))
 		return
 	}
-	g := rp.git()
-	info, err := g.commitInfo(sha)
+	o, err := s.commitJSON(rp, sha)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+// commitJSON is a commit with its files and stats, as GET .../commits/{ref}
+// and a branch's commit show it.
+func (s *Server) commitJSON(rp *repo, sha string) (obj, error) {
+	g := rp.git()
+	info, err := g.commitInfo(sha)
+	if err != nil {
+		return nil, err
 	}
 	full := rp.fullName()
 	parents := []obj{}
@@ -191,8 +201,7 @@ func (s *Server) getCommit(w http.ResponseWriter, r *http.Request) {
 	if len(info.parents) > 0 {
 		changes, err := g.diff(info.parents[0], sha)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-			return
+			return nil, err
 		}
 		for _, c := range changes {
 			files = append(files, s.fileJSON(rp, sha, c))
@@ -201,7 +210,7 @@ func (s *Server) getCommit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	person := func(sg signature) obj { return obj{"name": sg.Name, "email": sg.Email, "date": ts(sg.When)} }
-	writeJSON(w, http.StatusOK, obj{
+	return obj{
 		"url": s.api("/repos/%s/commits/%s", full, sha), "sha": sha, "node_id": nodeID("C", int64(len(sha))),
 		"html_url": s.api("/%s/commit/%s", full, sha), "comments_url": s.api("/repos/%s/commits/%s/comments", full, sha),
 		"commit": obj{
@@ -211,7 +220,7 @@ func (s *Server) getCommit(w http.ResponseWriter, r *http.Request) {
 		},
 		"author": nil, "committer": nil, "parents": parents, "files": files,
 		"stats": obj{"additions": add, "deletions": del, "total": add + del},
-	})
+	}, nil
 }
 
 // fileJSON is one entry of a pull request's or commit's file list.

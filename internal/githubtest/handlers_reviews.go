@@ -90,7 +90,8 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.dismiss(rp, pr, rv, actor); err != nil {
-		validationFailed(w, fieldError{Resource: "PullRequestReview", Field: "state", Code: "invalid", Message: err.Error()})
+		// This operation's 422 is GitHub's simple shape: errors are strings.
+		writeJSON(w, http.StatusUnprocessableEntity, obj{"message": "Validation Failed", "errors": []string{err.Error()}, "documentation_url": docsURL})
 		return
 	}
 	s.mu.Lock()

@@ -32,6 +32,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if in.Context == "" {
 		in.Context = "default"
 	}
+	defer s.advanceQueuesOf(rp, sha) // a merge group's check may have reported; after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := &status{

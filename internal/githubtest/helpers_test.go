@@ -79,3 +79,16 @@ func newInstallationTransport(app App, installationID int64, baseURL string) (*g
 	itr.BaseURL = baseURL
 	return itr, nil
 }
+
+// newAppClient is a go-github client authenticated as the app (its JWT).
+func newAppClient(t testing.TB, s *Server) *github.Client {
+	t.Helper()
+	atr, err := newAppsTransport(s.App())
+	if err != nil {
+		t.Fatal(err)
+	}
+	atr.BaseURL = s.URL()
+	c := github.NewClient(&http.Client{Transport: atr})
+	c.BaseURL, _ = url.Parse(s.URL() + "/")
+	return c
+}

@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -38,6 +39,9 @@ type CheckRun struct {
 	Actions              []map[string]any
 	StartedAt            time.Time
 	CompletedAt          *time.Time
+	// AppID is the GitHub App that made it: tugboat's (s.App().ID) or
+	// another's (AddCheckRun).
+	AppID int64
 }
 
 // Status is a commit status.
@@ -140,7 +144,7 @@ func (s *Server) CheckRuns(repo, sha string) []CheckRun {
 				ID: c.id, Name: c.name, HeadSHA: c.headSHA, Status: c.status, Conclusion: c.conclusion,
 				ExternalID: c.externalID, DetailsURL: c.detailsURL, Title: c.title, Summary: c.summary, Text: c.text,
 				Annotations: append([]map[string]any(nil), c.annotations...), Actions: append([]map[string]any(nil), c.actions...),
-				StartedAt: c.startedAt, CompletedAt: c.completedAt,
+				StartedAt: c.startedAt, CompletedAt: c.completedAt, AppID: c.app.ID,
 			})
 		}
 	}
@@ -207,6 +211,74 @@ func (s *Server) PR(repo string, n int) PullRequest {
 	}
 	for _, rv := range pr.reviews {
 		out.Reviews = append(out.Reviews, Review{ID: rv.id, Author: rv.author.Login, State: rv.state, CommitID: rv.commitID, Body: rv.body})
+	}
+	return out
+}
+
+// Deployment is a GitHub Deployment with its statuses.
+type Deployment struct {
+	ID                    int64
+	SHA, Ref, Task        string
+	Environment           string
+	Description, Creator  string
+	Payload               any
+	Transient, Production bool
+	CreatedAt             time.Time
+	// Statuses are oldest first.
+	Statuses []DeploymentStatus
+}
+
+// State is the latest status's state, or "" before the first status.
+func (d Deployment) State() string {
+	if len(d.Statuses) == 0 {
+		return ""
+	}
+	return d.Statuses[len(d.Statuses)-1].State
+}
+
+// DeploymentStatus is one status of a deployment.
+type DeploymentStatus struct {
+	ID                                int64
+	State, Description, Environment   string
+	LogURL, TargetURL, EnvironmentURL string
+	Creator                           string
+	CreatedAt                         time.Time
+}
+
+// Deployments lists the repository's deployments in creation order.
+func (s *Server) Deployments(repo string) []Deployment {
+	rp, err := s.repo(repo)
+	if err != nil {
+		s.fatalf("Deployments: %v", err)
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Deployment
+	for _, d := range rp.deployments {
+		out = append(out, deploymentOf(d))
+	}
+	return out
+}
+
+// deploymentOf copies a deployment for inspection. Callers hold s.mu.
+func deploymentOf(d *deployment) Deployment {
+	// The payload is decoded JSON: a copy through JSON shares nothing.
+	var payload any
+	if b, err := json.Marshal(d.payload); err == nil {
+		json.Unmarshal(b, &payload)
+	}
+	out := Deployment{
+		ID: d.id, SHA: d.sha, Ref: d.ref, Task: d.task, Environment: d.environment,
+		Description: d.description, Creator: d.creator.Login, Payload: payload,
+		Transient: d.transient, Production: d.production, CreatedAt: d.createdAt,
+	}
+	for _, st := range d.statuses {
+		out.Statuses = append(out.Statuses, DeploymentStatus{
+			ID: st.id, State: st.state, Description: st.description, Environment: st.environment,
+			LogURL: st.logURL, TargetURL: st.targetURL, EnvironmentURL: st.envURL,
+			Creator: st.creator.Login, CreatedAt: st.createdAt,
+		})
 	}
 	return out
 }

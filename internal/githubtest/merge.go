@@ -52,6 +52,8 @@ func (s *Server) mergePR(full string, n int, login, method, expectSHA, title, me
 		refuse = &mergeError{409, errHeadChanged}
 	case pr.conflict || pr.draft:
 		refuse = &mergeError{405, errNotMergeable}
+	case mergeQueueFor(r, pr.baseRef) != nil:
+		refuse = &mergeError{405, errUseQueue}
 	default:
 		if unmet := s.unmetRequirements(r, pr); len(unmet) > 0 {
 			refuse = &mergeError{405, fmt.Errorf("Repository rule violations found\n\n%s", strings.Join(unmet, "\n"))}
@@ -170,6 +172,9 @@ func (s *Server) setPRState(full string, n int, login, state string) error {
 		pr.closedAt = nil
 	}
 	s.mu.Unlock()
+	if state == "closed" {
+		defer s.advanceQueues(r) // a closed pull request leaves the merge queue
+	}
 	if state == "open" {
 		s.gitMu.Lock()
 		err := s.testMerge(r, pr)

@@ -154,31 +154,33 @@ func (s *Server) installationJSON(inst *Installation) obj {
 		"access_tokens_url":    s.api("/app/installations/%d/access_tokens", inst.ID),
 		"repositories_url":     s.api("/installation/repositories"),
 		"html_url":             s.api("/settings/installations/%d", inst.ID),
-		"permissions":          appPermissions(),
+		"permissions":          permissionsOf(inst),
 		"events":               appEvents(),
 		"created_at":           ts(inst.CreatedAt), "updated_at": ts(inst.CreatedAt),
 		"single_file_name": nil, "suspended_by": nil, "suspended_at": nil,
 	}
 }
 
-func appPermissions() obj {
-	return obj{
-		"checks": "write", "contents": "read", "issues": "write", "metadata": "read",
-		"pull_requests": "write", "statuses": "write", "members": "read",
-	}
-}
-
 func appEvents() []string {
-	return []string{"check_run", "check_suite", "issue_comment", "pull_request", "pull_request_review", "push"}
+	return []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 }
 
 // appJSON is the app ("integration") object.
-func (s *Server) appJSON() obj {
+func (s *Server) appJSON() obj { return s.appJSONOf(s.app) }
+
+// appJSONOf is an app object: tugboat's, or another app's (a CI system
+// whose check runs AddCheckRun records).
+func (s *Server) appJSONOf(a *App) obj {
 	owner := s.userJSON(&User{ID: 1, Login: "tugboatops", Type: "Organization"})
+	description := "Operations by pull request for Kubernetes"
+	if a != s.app {
+		owner = s.userJSON(&User{ID: a.ID + 1, Login: a.Slug, Type: "Organization"})
+		description = "Another GitHub App"
+	}
 	return obj{
-		"id": s.app.ID, "slug": s.app.Slug, "node_id": nodeID("A", s.app.ID), "owner": owner,
-		"name": s.app.Name, "description": "Operations by pull request for Kubernetes",
-		"external_url": s.api("/"), "html_url": s.api("/apps/%s", s.app.Slug),
+		"id": a.ID, "slug": a.Slug, "node_id": nodeID("A", a.ID), "owner": owner,
+		"name": a.Name, "description": description,
+		"external_url": s.api("/"), "html_url": s.api("/apps/%s", a.Slug),
 		"created_at": ts(time.Unix(1700000000, 0)), "updated_at": ts(time.Unix(1700000000, 0)),
 		"permissions": appPermissions(), "events": appEvents(),
 	}

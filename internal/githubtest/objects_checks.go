@@ -137,7 +137,7 @@ func (s *Server) checkRunJSON(r *repo, c *checkRun) obj {
 			"annotations_count": len(c.annotations),
 			"annotations_url":   s.api("/repos/%s/check-runs/%d/annotations", full, c.id),
 		},
-		"name": c.name, "check_suite": suite, "app": s.appJSON(),
+		"name": c.name, "check_suite": suite, "app": s.appJSONOf(c.app),
 		"pull_requests": s.checkPullRequests(r, c.headSHA),
 	}
 }

@@ -27,6 +27,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		"markdown": s.markdown,
 		"time":     func(t time.Time) string { return t.Format("2006-01-02 15:04:05 UTC") },
 		"short":    func(sha string) string { return sha[:min(7, len(sha))] },
+		"latest":   func(d Deployment) DeploymentStatus { return d.Statuses[len(d.Statuses)-1] },
 	}).Parse(pageTemplate))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.indexPage(w, tmpl) })
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", func(w http.ResponseWriter, r *http.Request) { s.pullPage(w, r, tmpl) })
@@ -117,6 +118,14 @@ type pullView struct {
 	Comments  []Comment
 	Checks    []CheckRun
 	Statuses  []Status
+	// MergeStatuses are those on the merge commit, once merged.
+	MergeStatuses []Status
+	// Deployments are those of the head (and of the merge commit once merged).
+	Deployments []Deployment
+	// UsesQueue: the base branch merges through a merge queue; Queued is
+	// the pull request's position in it (0: not queued).
+	UsesQueue bool
+	Queued    int
 	Users     []string
 	Unmet     []string
 	Error     string
@@ -133,8 +142,21 @@ func (s *Server) pullPage(w http.ResponseWriter, r *http.Request, tmpl *template
 	s.mu.Lock()
 	pr, ok := rp.pulls[n]
 	var unmet []string
+	var deployments []Deployment
+	usesQueue, queuedAt := false, 0
 	if ok {
 		unmet = s.unmetRequirements(rp, pr)
+		for _, d := range rp.deployments {
+			if d.sha == pr.headSHA || (pr.merged && d.sha == pr.mergeCommitSHA) {
+				deployments = append(deployments, deploymentOf(d))
+			}
+		}
+		usesQueue = mergeQueueFor(rp, pr.baseRef) != nil
+		for i, e := range rp.queues[pr.baseRef] {
+			if e.pr == pr {
+				queuedAt = i + 1
+			}
+		}
 	}
 	var users []string
 	for login, u := range s.users {
@@ -148,7 +170,8 @@ func (s *Server) pullPage(w http.ResponseWriter, r *http.Request, tmpl *template
 		return
 	}
 	sort.Strings(users)
-	v := pullView{Repo: full, Users: users, Unmet: unmet, Error: r.URL.Query().Get("error")}
+	v := pullView{Repo: full, Users: users, Unmet: unmet, Error: r.URL.Query().Get("error"),
+		Deployments: deployments, UsesQueue: usesQueue, Queued: queuedAt}
 	v.PR = s.PR(full, n)
 	v.Mergeable = "computing"
 	if v.PR.Mergeable != nil {
@@ -156,16 +179,25 @@ func (s *Server) pullPage(w http.ResponseWriter, r *http.Request, tmpl *template
 	}
 	v.Comments = s.Comments(full, n)
 	v.Checks = s.CheckRuns(full, v.PR.HeadSHA)
-	// Latest status per context, as GitHub's merge box shows them.
+	v.Statuses = latestStatuses(s.Statuses(full, v.PR.HeadSHA))
+	if v.PR.Merged {
+		v.MergeStatuses = latestStatuses(s.Statuses(full, v.PR.MergeCommitSHA))
+	}
+	render(w, tmpl, "pull", v)
+}
+
+// latestStatuses keeps the latest status per context, newest first, as
+// GitHub's merge box shows them.
+func latestStatuses(all []Status) []Status {
+	var out []Status
 	seen := map[string]bool{}
-	all := s.Statuses(full, v.PR.HeadSHA)
 	for i := len(all) - 1; i >= 0; i-- {
 		if !seen[all[i].Context] {
 			seen[all[i].Context] = true
-			v.Statuses = append(v.Statuses, all[i])
+			out = append(out, all[i])
 		}
 	}
-	render(w, tmpl, "pull", v)
+	return out
 }
 
 func render(w http.ResponseWriter, tmpl *template.Template, name string, v any) {
@@ -178,7 +210,8 @@ func render(w http.ResponseWriter, tmpl *template.Template, name string, v any) 
 	w.Write(buf.Bytes())
 }
 
-// pageAction handles the page's forms: comment, review, merge, action.
+// pageAction handles the page's forms: comment, review, merge, enqueue
+// (merge when ready, for a branch with a merge queue), action.
 // Each does what the person would do on GitHub, webhooks included, then
 // returns to the page (with the error, if GitHub would have refused).
 func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
@@ -202,6 +235,8 @@ func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
 		err = s.pageReview(full, n, user, r.PostFormValue("state"), r.PostFormValue("body"))
 	case "merge":
 		_, err = s.mergePR(full, n, user, r.PostFormValue("method"), "", "", "")
+	case "enqueue":
+		err = s.enqueue(full, n, user, "")
 	case "action":
 		id, _ := strconv.ParseInt(r.PostFormValue("check_run"), 10, 64)
 		err = s.requestAction(full, id, r.PostFormValue("identifier"), user)

@@ -133,3 +133,81 @@ func TestPageForms(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPullRequestPageShowsStatusesAndDeployments: the page shows the head's
+// latest status per context and who deployed it where, with the latest
+// deployment state; once merged, the statuses on the merge commit too.
+func TestPullRequestPageShowsStatusesAndDeployments(t *testing.T) {
+	f := newFixture(t)
+	n, head := f.openFeaturePR(t)
+	for _, state := range []string{"pending", "success"} {
+		must[*github.RepoStatus](t)(f.gh.Repositories.CreateStatus(f.ctx, "acme", "infra", head, &github.RepoStatus{
+			State: github.String(state), Context: github.String("tugboat/apply/staging"), Description: github.String("converged in 14s: +2 ~3 −1 (" + state + ")"),
+		}))
+	}
+	d := must[*github.Deployment](t)(f.gh.Repositories.CreateDeployment(f.ctx, "acme", "infra", &github.DeploymentRequest{
+		Ref: github.String(head), Environment: github.String("staging"), AutoMerge: github.Bool(false), RequiredContexts: noContexts(),
+	}))
+	for _, state := range []string{"in_progress", "success"} {
+		must[*github.DeploymentStatus](t)(f.gh.Repositories.CreateDeploymentStatus(f.ctx, "acme", "infra", d.GetID(), &github.DeploymentStatusRequest{
+			State: github.String(state), Description: github.String("applied at " + state), EnvironmentURL: github.String("https://staging.example"),
+			LogURL: github.String("https://ci.example/log"),
+		}))
+	}
+	// Deployments of other commits are not this pull request's.
+	must[*github.Deployment](t)(f.gh.Repositories.CreateDeployment(f.ctx, "acme", "infra", &github.DeploymentRequest{
+		Ref: github.String("main"), Environment: github.String("prod"), AutoMerge: github.Bool(false), RequiredContexts: noContexts(),
+	}))
+
+	html := getPage(t, f.s, "/acme/infra/pull/"+itoa(n))
+	for _, want := range []string{
+		`<b>tugboat/apply/staging</b> <span class="success">success</span> — converged in 14s: &#43;2 ~3 −1 (success)`,
+		`<b>tugboat[bot]</b> deployed to <b>staging</b> at <code>` + head[:7] + `</code> — <span class="success">success</span>`,
+		`applied at success · <a href="https://staging.example">view deployment</a> · <a href="https://ci.example/log">log</a>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"−1 (pending)", "deployed to <b>prod</b>"} {
+		if strings.Contains(html, unwanted) {
+			t.Errorf("page shows %q", unwanted)
+		}
+	}
+
+	merge := f.s.Merge(testRepo, n, "bob")
+	f.s.SetStatus(testRepo, merge, "tugboat/apply/prod", "success", "tugboat[bot]")
+	html = getPage(t, f.s, "/acme/infra/pull/"+itoa(n))
+	if !strings.Contains(html, `<p class="status merge-status"><b>tugboat/apply/prod</b> <span class="success">success</span>`) {
+		t.Errorf("merged page lacks the merge commit's status")
+	}
+}
+
+// TestPageMergeQueueForm: on a branch with a merge queue the page offers
+// "Merge when ready", which enqueues, and then shows the position.
+func TestPageMergeQueueForm(t *testing.T) {
+	f := newFixture(t)
+	f.s.RequireMergeQueue(testRepo, "main")
+	f.s.Protect(testRepo, "main", BranchProtection{RequiredContexts: []string{"ci"}})
+	n, head := f.openFeaturePR(t)
+	f.s.SetStatus(testRepo, head, "ci", "success", "ci-bot")
+	html := getPage(t, f.s, "/acme/infra/pull/"+itoa(n))
+	if !strings.Contains(html, "Merge when ready") || strings.Contains(html, "Merge pull request</button>") {
+		t.Fatalf("page does not offer the merge queue")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(f.s.URL()+"/acme/infra/pull/"+itoa(n)+"/enqueue", url.Values{"user": {"bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); strings.Contains(loc, "error=") {
+		t.Fatalf("enqueue form: %s", loc)
+	}
+	if q := f.s.MergeQueue(testRepo, "main"); len(q) != 1 {
+		t.Fatalf("queue = %+v", q)
+	}
+	if html := getPage(t, f.s, "/acme/infra/pull/"+itoa(n)); !strings.Contains(html, "position 1 in the merge queue") {
+		t.Errorf("page does not show the queued pull request")
+	}
+}

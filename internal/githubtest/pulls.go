@@ -248,19 +248,16 @@ func (s *Server) mergeability(r *repo, pr *pullRequest) (*bool, string) {
 	return &ok, "clean"
 }
 
-// unmetRequirements lists what branch protection still waits for. Callers hold s.mu.
+// unmetRequirements lists what branch protection and the rulesets still
+// wait for. Callers hold s.mu.
 func (s *Server) unmetRequirements(r *repo, pr *pullRequest) []string {
-	p := r.protection[pr.baseRef]
-	if p == nil {
-		return nil
-	}
 	var unmet []string
-	for _, ctx := range p.RequiredContexts {
+	for _, ctx := range requiredContexts(r, pr.baseRef) {
 		if !s.contextSucceeded(r, pr.headSHA, ctx) {
 			unmet = append(unmet, fmt.Sprintf("Required status check %q is expected.", ctx))
 		}
 	}
-	if n := approvals(pr); n < p.RequiredApprovals {
+	if p := r.protection[pr.baseRef]; p != nil && approvals(pr) < p.RequiredApprovals {
 		unmet = append(unmet, fmt.Sprintf("At least %d approving review is required by reviewers with write access.", p.RequiredApprovals))
 	}
 	return unmet
@@ -287,19 +284,38 @@ func approvals(pr *pullRequest) int {
 // contextSucceeded: the latest status with this context, or the latest check
 // run with this name, succeeded. Callers hold s.mu.
 func (s *Server) contextSucceeded(r *repo, sha, ctx string) bool {
+	return contextState(r, sha, ctx) == "success"
+}
+
+// contextState is the outcome of the latest status with this context, or
+// else of the latest check run with this name: success, failure, or
+// pending (still running, or nothing reported yet). Callers hold s.mu.
+func contextState(r *repo, sha, ctx string) string {
 	for i := len(r.statuses) - 1; i >= 0; i-- {
 		st := r.statuses[i]
 		if st.sha == sha && st.context == ctx {
-			return st.state == "success"
+			switch st.state {
+			case "success":
+				return "success"
+			case "pending":
+				return "pending"
+			}
+			return "failure"
 		}
 	}
 	for i := len(r.checkRuns) - 1; i >= 0; i-- {
 		c := r.checkRuns[i]
 		if c.headSHA == sha && c.name == ctx {
-			return c.status == "completed" && (c.conclusion == "success" || c.conclusion == "neutral" || c.conclusion == "skipped")
+			switch {
+			case c.status != "completed":
+				return "pending"
+			case c.conclusion == "success" || c.conclusion == "neutral" || c.conclusion == "skipped":
+				return "success"
+			}
+			return "failure"
 		}
 	}
-	return false
+	return "pending"
 }
 
 // anyCheckFailing: some status or check run on sha failed. Callers hold s.mu.

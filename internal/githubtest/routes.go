@@ -36,6 +36,9 @@ func routes() []route {
 		{"GET", "/repos/{owner}/{repo}/contents/{path}", (*Server).getContents},
 		{"GET", "/repos/{owner}/{repo}/commits/{ref}", (*Server).getCommit},
 		{"GET", "/repos/{owner}/{repo}/tarball/{ref}", (*Server).getTarball},
+		{"GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}", (*Server).getGitCommit},
+		{"GET", "/repos/{owner}/{repo}/branches/{branch}", (*Server).getBranch},
+		{"GET", "/repos/{owner}/{repo}/rules/branches/{branch}", (*Server).getBranchRules},
 
 		// Pull requests and reviews.
 		{"GET", "/repos/{owner}/{repo}/pulls", (*Server).listPulls},
@@ -71,6 +74,13 @@ func routes() []route {
 		{"POST", "/repos/{owner}/{repo}/statuses/{sha}", (*Server).createStatus},
 		{"GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", (*Server).listStatuses},
 		{"GET", "/repos/{owner}/{repo}/commits/{ref}/status", (*Server).combinedStatus},
+
+		// Deployments.
+		{"POST", "/repos/{owner}/{repo}/deployments", (*Server).createDeployment},
+		{"GET", "/repos/{owner}/{repo}/deployments", (*Server).listDeployments},
+		{"GET", "/repos/{owner}/{repo}/deployments/{deployment_id}", (*Server).getDeployment},
+		{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", (*Server).createDeploymentStatus},
+		{"GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", (*Server).listDeploymentStatuses},
 	}
 }
 
@@ -93,6 +103,10 @@ func (s *Server) dispatch(handlers map[opKey]handlerFunc) http.Handler {
 		h, ok := handlers[opKey{r.Method, rt.Path}]
 		if !ok {
 			notFound(w)
+			return
+		}
+		if name, level := requiredPermission(r.Method, rt.Path); !s.permitted(principalOf(r), name, level) {
+			writeError(w, http.StatusForbidden, errNoPermission)
 			return
 		}
 		h(s, w, r)

@@ -45,6 +45,7 @@ type Server struct {
 	lags          []*lag
 	failures      []ContractFailure
 	downloads     map[string]download // tarball download token -> what it serves
+	otherApps     map[string]*App     // other GitHub Apps (CI) by slug, for AddCheckRun
 
 	hooks *hookQueue
 }

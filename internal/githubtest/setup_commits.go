@@ -102,5 +102,6 @@ func (s *Server) pushCommit(full, branch string, files map[string]string, remove
 	s.mu.Unlock()
 	s.emitPush(r, branch, before, sha, pusher)
 	s.branchMoved(r, branch, pusher)
+	s.advanceAllQueues() // the base moved under a queue, or a queued pull request's head moved
 	return sha, nil
 }

@@ -171,6 +171,7 @@ func (s *Server) Protect(repo, branch string, p BranchProtection) {
 		return
 	}
 	s.refreshPulls(repo)
+	s.AdvanceMergeQueue(repo)
 }
 
 // CreateInstallation installs the app on account, for the given
@@ -179,10 +180,11 @@ func (s *Server) Protect(repo, branch string, p BranchProtection) {
 func (s *Server) CreateInstallation(account string, repos ...string) int64 {
 	s.mu.Lock()
 	inst := &Installation{
-		ID:        s.id(),
-		Account:   s.userLocked(account, "Organization"),
-		Repos:     append([]string(nil), repos...),
-		CreatedAt: time.Now().UTC(),
+		ID:          s.id(),
+		Account:     s.userLocked(account, "Organization"),
+		Repos:       append([]string(nil), repos...),
+		CreatedAt:   time.Now().UTC(),
+		permissions: newPermissions(),
 	}
 	s.installations[inst.ID] = inst
 	s.mu.Unlock()

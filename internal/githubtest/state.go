@@ -32,6 +32,8 @@ type Installation struct {
 	// Repos lists "owner/name" of the repositories it covers; empty means all of the account's.
 	Repos     []string
 	CreatedAt time.Time
+	// permissions are what the account accepted: permission -> read | write.
+	permissions map[string]string
 }
 
 // repo is a repository with its git storage on disk.
@@ -55,6 +57,9 @@ type repo struct {
 	protection  map[string]*BranchProtection
 	suites      map[string]int64      // head sha -> check suite id (one app, one suite per commit)
 	commitCache map[string]commitInfo // commits never change, so their details are cached
+	deployments []*deployment         // in creation order
+	rulesets    []*ruleset
+	queues      map[string][]*queueEntry // base branch -> merge queue, front first
 	// fork is set on forks; their pull requests into the parent carry head.repo = the fork.
 	fork *repo
 }
@@ -65,6 +70,37 @@ type BranchProtection struct {
 	RequiredContexts []string
 	// RequiredApprovals is the number of approving reviews required.
 	RequiredApprovals int
+}
+
+// Ruleset is a repository ruleset, reduced to the branch rules the
+// emulator models: required status checks and the merge queue. Its rules
+// show in GET /repos/{owner}/{repo}/rules/branches/{branch} and take part
+// in mergeability like branch protection does.
+type Ruleset struct {
+	Name string
+	// Branches are the branches it targets: names or fnmatch patterns
+	// ("main", "release/*", with or without refs/heads/), or GitHub's
+	// "~DEFAULT_BRANCH" and "~ALL".
+	Branches []string
+	// RequiredChecks are the status check contexts (or check run names)
+	// a required_status_checks rule requires.
+	RequiredChecks []string
+	// MergeQueue, when set, adds a merge_queue rule: pull requests into the
+	// branch merge only through the queue (s.EnqueuePR, GraphQL
+	// enqueuePullRequest), never with PUT .../merge.
+	MergeQueue *MergeQueue
+}
+
+// MergeQueue is a merge_queue rule's setting.
+type MergeQueue struct {
+	// Method is how the queue merges: MERGE (the default), SQUASH, or
+	// REBASE (modelled as SQUASH: one new commit on the base).
+	Method string
+}
+
+type ruleset struct {
+	id int64
+	Ruleset
 }
 
 // pullRequest is a pull request; its issue-side (comments, number) lives in repo.
@@ -165,6 +201,41 @@ type checkRun struct {
 	annotations []map[string]any
 	actions     []map[string]any
 	app         *App
+}
+
+// deployment is a GitHub Deployment with its statuses.
+type deployment struct {
+	id                    int64
+	sha, ref, task        string
+	environment, original string // current environment, and the one it was created for
+	description           string
+	payload               any
+	creator               *User
+	transient, production bool
+	createdAt, updatedAt  time.Time
+	statuses              []*deploymentStatus // oldest first
+}
+
+// deploymentStatus is one status of a deployment.
+type deploymentStatus struct {
+	id                        int64
+	state, description        string
+	environment               string
+	targetURL, logURL, envURL string
+	creator                   *User
+	createdAt                 time.Time
+}
+
+// queueEntry is a pull request in a merge queue with the merge group
+// built for it: the base (the entry before it, or the branch head) merged
+// with the pull request's head.
+type queueEntry struct {
+	pr      *pullRequest
+	prHead  string // the pull request's head the group was built from
+	baseSHA string // the group's parent on the base branch side
+	headSHA string // the group commit
+	ref     string // refs/heads/gh-readonly-queue/<base>/pr-<n>-<head>
+	by      *User
 }
 
 // status is a commit status.

@@ -209,3 +209,20 @@ func (s *Server) emitInstallation(inst *Installation) {
 	s.mu.Unlock()
 	s.emit("installation", "created", p)
 }
+
+// emitMergeGroup announces a merge group (checks_requested, or destroyed
+// with a reason: merged, invalidated, dequeued).
+func (s *Server) emitMergeGroup(r *repo, action string, group obj, reason string, sender *User) {
+	s.mu.Lock()
+	p := s.envelope(r, action, sender)
+	if p != nil {
+		p["merge_group"] = group
+		if reason != "" {
+			p["reason"] = reason
+		}
+	}
+	s.mu.Unlock()
+	if p != nil {
+		s.emit("merge_group", action, p)
+	}
+}

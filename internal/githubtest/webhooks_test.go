@@ -22,6 +22,7 @@ type receiver struct {
 type received struct {
 	event, delivery, userAgent string
 	parsed                     any
+	payload                    []byte
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +37,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.t.Errorf("parse %s: %v", github.WebHookType(r), err)
 	}
 	rc.mu.Lock()
-	rc.events = append(rc.events, received{github.WebHookType(r), github.DeliveryID(r), r.UserAgent(), ev})
+	rc.events = append(rc.events, received{github.WebHookType(r), github.DeliveryID(r), r.UserAgent(), ev, payload})
 	status := rc.status
 	rc.mu.Unlock()
 	if status != 0 {
