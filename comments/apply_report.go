@@ -294,6 +294,14 @@ func dur(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
+// capitalize upper-cases the first letter of an ASCII word ("applied").
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // plainLine makes untrusted text one line of at most max characters for
 // fields GitHub shows as plain text (status and deployment descriptions),
 // marking a cut with "…".
