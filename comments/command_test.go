@@ -26,6 +26,11 @@ func TestParseAccepts(t *testing.T) {
 		{"/apply staging --allow-dangerous", Command{Verb: VerbApply, Envs: []string{"staging"}, AllowDangerous: true}},
 		{"/apply --allow-dangerous staging", Command{Verb: VerbApply, Envs: []string{"staging"}, AllowDangerous: true}},
 		{"/unlock prod", Command{Verb: VerbUnlock, Envs: []string{"prod"}}},
+		{"/unlock", Command{Verb: VerbUnlock}},
+		{"/unlock staging prod staging", Command{Verb: VerbUnlock, Envs: []string{"staging", "prod"}}},
+		{"/apply staging --allow-dangerous prod", Command{Verb: VerbApply, Envs: []string{"staging", "prod"}, AllowDangerous: true}},
+		{"/apply --allow-dangerous", Command{Verb: VerbApply, AllowDangerous: true}},
+		{"@tugboat-app unlock qa", Command{Verb: VerbUnlock, Envs: []string{"qa"}}},
 		{"@tugboat-app plan staging", Command{Verb: VerbPlan, Envs: []string{"staging"}}},
 		{"@Tugboat-App /apply prod", Command{Verb: VerbApply, Envs: []string{"prod"}}},
 		{"@tugboat-app[bot] help", Command{Verb: VerbHelp}},
@@ -65,6 +70,11 @@ func TestParseUsageErrors(t *testing.T) {
 		{"/plan --allow-dangerous", "`/plan` does not take the flag `--allow-dangerous`."},
 		{"/apply --force", "`/apply` does not take the flag `--force`."},
 		{"/unlock -a", "`/unlock` does not take the flag `-a`."},
+		{"/unlock staging --allow-dangerous", "`/unlock` does not take the flag `--allow-dangerous`."},
+		{"/apply staging --dry-run", "`/apply` does not take the flag `--dry-run`."},
+		{"/apply --allow-dangerous=true", "`/apply` does not take the flag `--allow-dangerous=true`."},
+		{"/apply Prod", "`Prod` is not an environment name"},
+		{"/unlok staging", "did you mean `/unlock`?"},
 		{"/plan Staging", "`Staging` is not an environment name"},
 		{"/plan staging.", "`staging.` is not an environment name"},
 		{"/plan " + strings.Repeat("a", 64), "is not an environment name"},
@@ -106,7 +116,9 @@ func TestCommandString(t *testing.T) {
 
 func TestHelpTextMentionsApp(t *testing.T) {
 	h := HelpText(slug)
-	for _, want := range []string{"`/plan [env...]`", "`/apply [env...] [--allow-dangerous]`", "`/unlock [env...]`", "`/help`", "`@tugboat-app plan staging`"} {
+	for _, want := range []string{"`/plan [env...]`", "`/apply [env...] [--allow-dangerous]`", "`/unlock [env...]`", "`/help`", "`@tugboat-app plan staging`",
+		"once their requirements are met, and lock them to this pull request until it merges or closes",
+		"Release the environments' locks"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("help lacks %s:\n%s", want, h)
 		}

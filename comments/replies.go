@@ -12,9 +12,10 @@ func HelpText(appSlug string) string {
 	b.WriteString("**tugboat commands** (comment on the pull request; only the first line counts):\n\n")
 	b.WriteString("| Command | What it does |\n|---|---|\n")
 	b.WriteString("| `/plan [env...]` | Plan again: every affected environment, or only those named. |\n")
-	b.WriteString("| `/apply [env...] [--allow-dangerous]` | Apply the plan shown for `on-comment` environments. " +
+	b.WriteString("| `/apply [env...] [--allow-dangerous]` | Apply the plan shown for `on-comment` environments " +
+		"(all with changes, or those named) once their requirements are met, and lock them to this pull request until it merges or closes. " +
 		"`--allow-dangerous` is needed when the plan deletes a Namespace, PVC, PV or CRD. |\n")
-	b.WriteString("| `/unlock [env...]` | Release this pull request's lock on the environments. |\n")
+	b.WriteString("| `/unlock [env...]` | Release the environments' locks (this pull request's, or another's that blocks you). |\n")
 	b.WriteString("| `/help` | Show this help. |\n")
 	if appSlug != "" {
 		fmt.Fprintf(&b, "\nEvery command also works addressed to the app: %s.\n", code("@"+appSlug+" plan staging"))
@@ -44,7 +45,8 @@ func ConflictReply(headSHA string) string {
 }
 
 // NotAvailableReply answers commands that are parsed but not carried out
-// yet (/apply and /unlock until the applier exists).
+// yet. The handlers still answer /apply and /unlock with it until the
+// apply flow lands (handlers/issue_comment.go, handlers/check_run.go).
 func NotAvailableReply(cmd Command) string {
 	return fmt.Sprintf("%s is not available yet: this version of tugboat plans pull requests but does not "+
 		"apply them or take locks. The plan comment shows what applying would do.\n", code("/"+string(cmd.Verb)))
