@@ -162,7 +162,7 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 		g.Go(func() error {
 			outcome, err := a.applyOne(gctx, d, res)
 			res.set(d.change.Ref, outcome, err)
-			a.progress(ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
+			a.progress(ctx, ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)

@@ -58,8 +58,7 @@ func newTestEnv(t testing.TB, repo, env string, cfg *rest.Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	p := &planner.Planner{Clusters: reg, DigestKey: []byte("0123456789abcdef0123456789abcdef"), Renderer: inProcessRenderer{}, Log: log}
+	p := &planner.Planner{Clusters: reg, DigestKey: []byte("0123456789abcdef0123456789abcdef"), Renderer: inProcessRenderer{}}
 	e := &testEnv{
 		t:     t,
 		files: fstest.MapFS{},
@@ -72,7 +71,7 @@ func newTestEnv(t testing.TB, repo, env string, cfg *rest.Config) *testEnv {
 			},
 		},
 		planner: p,
-		applier: &Applier{Planner: p, Clusters: reg, Log: log},
+		applier: &Applier{Planner: p, Clusters: reg},
 		kc:      kc,
 	}
 	e.in.Repo = e.files
@@ -147,10 +146,12 @@ func get(t testing.TB, gvr schema.GroupVersionResource, ns, name string) *unstru
 	return o
 }
 
+// ctxFor is a test's context: a deadline, and a logger writing warnings to
+// the test's output (planner and applier log through the context).
 func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
-	return ctx
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).WithContext(ctx)
 }
 
 func namespaceYAML(name string) string {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/internal/githubtest"
 )
@@ -25,7 +24,7 @@ func emulated(t *testing.T) (*githubtest.Server, *Client, Repo) {
 	app := s.App()
 	m := NewMetrics(prometheus.NewRegistry())
 	cc := githubapp.NewClientCreator(s.URL()+"/api/v3/", s.URL()+"/api/graphql", app.ID, app.PrivateKeyPEM,
-		githubapp.WithClientMiddleware(Middleware(RetryPolicy{Backoff: 10 * time.Millisecond}, m, zerolog.Nop())))
+		githubapp.WithClientMiddleware(Middleware(RetryPolicy{Backoff: 10 * time.Millisecond}, m)))
 	f := &Factory{Creator: cc, Download: &http.Client{Transport: &Transport{Metrics: m}}}
 	c, err := f.Installation(id)
 	if err != nil {

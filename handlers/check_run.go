@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/ops"
@@ -49,7 +50,7 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	if err != nil {
 		return err
 	}
-	pr.Log = pr.Log.With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger()
+	ctx = zerolog.Ctx(ctx).With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger().WithContext(ctx)
 	if identifier == ops.ActionApply {
 		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(comments.Command{Verb: comments.VerbApply}))
 	}

@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/gh"
 )
@@ -52,7 +54,7 @@ func (r *planRun) concludeFailed(ctx context.Context, results []*envResult, caus
 			continue
 		}
 		if err := r.conclude(ctx, res, out, ""); err != nil {
-			r.req.Log.Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
+			zerolog.Ctx(ctx).Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
@@ -37,6 +39,6 @@ func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 		cr.Conclusion, cr.Title, cr.Summary = comments.ConclusionFailure, config.RepoFile+" is invalid", err.Error()
 	}
 	if _, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, cr); err != nil {
-		r.req.Log.Error().Err(err).Msg("could not post the config check")
+		zerolog.Ctx(ctx).Error().Err(err).Msg("could not post the config check")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/comments"
@@ -74,7 +75,7 @@ func anyAffected(results []*envResult) bool {
 func (r *planRun) clearEarlyFailure(ctx context.Context) {
 	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
 	if err != nil {
-		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not look for an earlier failure to clear")
 		return
 	}
 	for _, id := range ids {
@@ -82,7 +83,7 @@ func (r *planRun) clearEarlyFailure(ctx context.Context) {
 			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
 			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
 		if err != nil {
-			r.req.Log.Warn().Err(err).Msg("could not clear an earlier failure")
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not clear an earlier failure")
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/comments"
@@ -45,13 +46,13 @@ type envResult struct {
 func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 	ctx, cancel := context.WithTimeout(ctx, o.opts.Timeout)
 	defer cancel()
-	c, repo, log := req.Client, req.Repo, req.Log
+	c, repo := req.Client, req.Repo
 	pr, err := c.PullRequest(ctx, repo, req.Number, o.opts.Mergeable)
 	if err != nil {
 		return err
 	}
 	if pr.State != "open" {
-		log.Info().Str("state", pr.State).Msg("pull request is not open: not planned")
+		zerolog.Ctx(ctx).Info().Str("state", pr.State).Msg("pull request is not open: not planned")
 		return nil
 	}
 	if !pr.Mergeable {
@@ -102,12 +103,13 @@ func (r *planRun) failEarly(ctx context.Context, cause error) {
 		Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
 	})
 	if err != nil {
-		r.req.Log.Error().Err(err).Msg("could not report the failure on a check run")
+		zerolog.Ctx(ctx).Error().Err(err).Msg("could not report the failure on a check run")
 	}
 }
 
 func (r *planRun) plan(ctx context.Context) error {
-	log := r.req.Log.With().Str("head", short(r.pr.HeadSHA)).Str("merge", short(r.mergeSHA)).Logger()
+	log := zerolog.Ctx(ctx).With().Str("head", short(r.pr.HeadSHA)).Str("merge", short(r.mergeSHA)).Logger()
+	ctx = log.WithContext(ctx)
 	baseCfgData, hasBaseCfg := r.base.Files[config.RepoFile]
 	mergeCfgData, hasMergeCfg := r.merge.Files[config.RepoFile]
 	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData.Data, mergeCfgData.Data))
@@ -233,12 +235,14 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			defer func() {
 				if v := recover(); v != nil {
 					res.plan, res.failure = nil, fmt.Errorf("planning crashed: %v", v)
-					r.req.Log.Error().Str("env", res.env.Name).Str("stack", string(debug.Stack())).Msg("planning crashed")
+					zerolog.Ctx(ctx).Error().Str("env", res.env.Name).Str("stack", string(debug.Stack())).Msg("planning crashed")
 				}
 			}()
 			start := time.Now()
-			log := r.req.Log.With().Str("env", res.env.Name).Logger()
-			p, err := r.o.plannerFor(log).Plan(ctx, planner.Input{
+			// The planner logs through the context: name the environment
+			// and its cluster there once.
+			log := zerolog.Ctx(ctx).With().Str("env", res.env.Name).Str("cluster", res.env.Cluster).Logger()
+			p, err := r.o.planner.Plan(log.WithContext(ctx), planner.Input{
 				Repo: r.merge.Files, BaseRepo: r.base.Files, RepoName: r.req.Repo.FullName(),
 				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
 			})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -34,14 +35,20 @@ func (f *localFlags) register(fs *flag.FlagSet, verb, allHelp string) {
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 }
 
-// local is what a local command needs: the selected environments and a
-// planner wired to the server config's clusters.
+// local is what a local command needs: the selected environments, a
+// planner wired to the server config's clusters, and the logger (planner
+// and applier log through the context: see envContext).
 type local struct {
 	envs     []config.Environment
 	clusters *kube.Registry
 	planner  *planner.Planner
 	input    planner.Input
 	log      zerolog.Logger
+}
+
+// envContext is ctx with the command's logger, naming env and its cluster.
+func (l *local) envContext(ctx context.Context, env config.Environment) context.Context {
+	return l.log.With().Str("env", env.Name).Str("cluster", env.Cluster).Logger().WithContext(ctx)
 }
 
 // setupLocal reads the checkout's .tugboat.yaml and the server config. An
@@ -52,7 +59,11 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 	if f.verbose {
 		level = zerolog.InfoLevel
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+	logc := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp()
+	if f.repoName != "" {
+		logc = logc.Str("repo", f.repoName)
+	}
+	log := logc.Logger()
 
 	data, err := os.ReadFile(filepath.Join(f.repo, config.RepoFile))
 	if err != nil {
@@ -101,7 +112,6 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 			Clusters:  reg,
 			DigestKey: key,
 			Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
-			Log:       log,
 		},
 		input: in,
 		log:   log,
