@@ -3,7 +3,6 @@ package gh
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"testing"
 	"time"
@@ -85,8 +84,8 @@ func TestCommentsMinimizeAndTarball(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := fs.ReadFile(tree.Files, "deploy/app.yaml"); err != nil || string(b) != "kind: Secret\n" {
-		t.Errorf("tarball deploy/app.yaml = %q, %v", b, err)
+	if b, ok := tree.Files["deploy/app.yaml"]; !ok || string(b) != "kind: Secret\n" {
+		t.Errorf("tarball deploy/app.yaml = %q, found %v", b, ok)
 	}
 
 	cm, err := c.CreateComment(ctx, repo, n, "first")

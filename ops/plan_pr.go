@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -78,6 +79,8 @@ type planRun struct {
 	baseSHA  string
 	base     *gh.Tree
 	merge    *gh.Tree
+	// baseFS and mergeFS are the trees as the renderer reads them.
+	baseFS, mergeFS fs.FS
 }
 
 // fetch downloads the base branch head and the test merge commit.
@@ -91,7 +94,11 @@ func (r *planRun) fetch(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { r.base, err = c.Tarball(gctx, repo, baseSHA); return })
 	g.Go(func() (err error) { r.merge, err = c.Tarball(gctx, repo, r.mergeSHA); return })
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.baseFS, r.mergeFS = planner.NewMemFS(r.base.Files), planner.NewMemFS(r.merge.Files)
+	return nil
 }
 
 // failEarly reports a failure that came before any environment was known
@@ -112,9 +119,9 @@ func (r *planRun) plan(ctx context.Context) error {
 	ctx = log.WithContext(ctx)
 	baseCfgData, hasBaseCfg := r.base.Files[config.RepoFile]
 	mergeCfgData, hasMergeCfg := r.merge.Files[config.RepoFile]
-	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData.Data, mergeCfgData.Data))
+	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData, mergeCfgData))
 	if configChanged {
-		r.checkNewConfig(ctx, mergeCfgData.Data)
+		r.checkNewConfig(ctx, mergeCfgData)
 	}
 	if !hasBaseCfg {
 		log.Info().Msg("no " + config.RepoFile + " on the base branch: nothing to plan")
@@ -128,7 +135,7 @@ func (r *planRun) plan(ctx context.Context) error {
 		}
 		return nil
 	}
-	cfg, err := config.ParseRepo(baseCfgData.Data, config.RepoFile)
+	cfg, err := config.ParseRepo(baseCfgData, config.RepoFile)
 	if err != nil {
 		r.failEarly(ctx, fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err))
 		return nil
@@ -243,7 +250,7 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			// and its cluster there once.
 			log := zerolog.Ctx(ctx).With().Str("env", res.env.Name).Str("cluster", res.env.Cluster).Logger()
 			p, err := r.o.planner.Plan(log.WithContext(ctx), planner.Input{
-				Repo: r.merge.Files, BaseRepo: r.base.Files, RepoName: r.req.Repo.FullName(),
+				Repo: r.mergeFS, BaseRepo: r.baseFS, RepoName: r.req.Repo.FullName(),
 				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
 			})
 			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
