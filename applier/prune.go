@@ -49,7 +49,7 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 	var early, late []int
 	for i, r := range refs {
 		out[i] = ObjectPrune{Ref: r, Outcome: PruneNotAttempted}
-		if isCRD(r) || (r.Group == "" && r.Kind == "Namespace") {
+		if r.IsCRD() || r.IsNamespace() {
 			late = append(late, i)
 		} else {
 			early = append(early, i)

@@ -219,7 +219,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 			problems = append(problems, Problem{Source: o.Source, Object: t.ref.String(), Message: err.Error()})
 			continue
 		}
-		if isNamespace(t.ref) || isCRD(t.ref) {
+		if t.ref.IsNamespace() || t.ref.IsCRD() {
 			first = append(first, t)
 		} else {
 			rest = append(rest, t)
@@ -248,7 +248,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 	collect(first, outs)
 	created := map[string]bool{}
 	for i, o := range outs {
-		if isNamespace(first[i].ref) && o.change.Action == ActionCreate {
+		if first[i].ref.IsNamespace() && o.change.Action == ActionCreate {
 			created[first[i].ref.Name] = true
 		}
 	}
@@ -299,7 +299,7 @@ func (p *Planner) finish(plan *Plan, red *redactor, secrets []secretValues) *Pla
 func definedKinds(objs []Object) map[schema.GroupKind]bool {
 	kinds := map[schema.GroupKind]bool{}
 	for _, o := range objs {
-		if !isCRD(refOf(o.Obj)) {
+		if !refOf(o.Obj).IsCRD() {
 			continue
 		}
 		group, _, _ := unstructuredString(o.Obj.Object, "spec", "group")
@@ -309,10 +309,4 @@ func definedKinds(objs []Object) map[schema.GroupKind]bool {
 		}
 	}
 	return kinds
-}
-
-func isNamespace(r ObjectRef) bool { return r.Group == "" && r.Kind == "Namespace" }
-
-func isCRD(r ObjectRef) bool {
-	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
 }

@@ -37,6 +37,14 @@ func (r ObjectRef) String() string {
 	return r.Kind + "/" + r.Namespace + "/" + r.Name
 }
 
+// IsNamespace reports whether r names a Namespace.
+func (r ObjectRef) IsNamespace() bool { return r.Group == "" && r.Kind == "Namespace" }
+
+// IsCRD reports whether r names a CustomResourceDefinition.
+func (r ObjectRef) IsCRD() bool {
+	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
+}
+
 // Location is where in the repository an object or problem comes from.
 // File is relative to the repository root; Line is 1-based, 0 when unknown.
 type Location struct {
