@@ -29,7 +29,7 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	full := ev.GetRepo().GetFullName()
 	run := ev.GetCheckRun()
 	name := run.GetName()
-	if name != "tugboat" && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
+	if name != ops.CheckEarlyFailure && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
 		return nil
 	}
 	var identifier string
@@ -55,7 +55,7 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(comments.Command{Verb: comments.VerbApply}))
 	}
 	var envs []string
-	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && env != "config" {
+	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && name != ops.CheckConfig {
 		envs = []string{env}
 	}
 	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr, Envs: envs})

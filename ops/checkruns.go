@@ -20,8 +20,17 @@ var (
 	replanAction = gh.Action{Label: "Re-plan", Description: "Plan this environment again", Identifier: ActionReplan}
 )
 
-// CheckPrefix starts the name of every environment's check run.
-const CheckPrefix = "tugboat/"
+// The names of tugboat's check runs.
+const (
+	// CheckPrefix starts the name of every environment's check run
+	// (CheckPrefix + env) and of CheckConfig.
+	CheckPrefix = "tugboat/"
+	// CheckEarlyFailure reports a failure that came before any environment
+	// was known (see failEarly).
+	CheckEarlyFailure = "tugboat"
+	// CheckConfig validates the .tugboat.yaml a pull request changes.
+	CheckConfig = CheckPrefix + "config"
+)
 
 func checkName(env string) string { return CheckPrefix + env }
 

@@ -14,9 +14,9 @@ import (
 )
 
 // checkNewConfig validates the .tugboat.yaml a pull request brings, on a
-// check run tugboat/config with an annotation per problem.
+// check run CheckConfig with an annotation per problem.
 func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
-	cr := gh.CheckRun{Name: "tugboat/config", HeadSHA: r.pr.HeadSHA, Status: "completed"}
+	cr := gh.CheckRun{Name: CheckConfig, HeadSHA: r.pr.HeadSHA, Status: "completed"}
 	_, err := config.ParseRepo(data, config.RepoFile)
 	var errs config.Errors
 	switch {

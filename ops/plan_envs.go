@@ -68,18 +68,18 @@ func anyAffected(results []*envResult) bool {
 	return false
 }
 
-// clearEarlyFailure turns an earlier "tugboat" failure on this commit (a
+// clearEarlyFailure turns an earlier CheckEarlyFailure on this commit (a
 // failure before any environment was known; see failEarly) into a success
 // now that planning got past that point, so the PR does not keep a red
 // mark for a problem that is gone.
 func (r *planRun) clearEarlyFailure(ctx context.Context) {
-	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
+	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, CheckEarlyFailure)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not look for an earlier failure to clear")
 		return
 	}
 	for _, id := range ids {
-		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: "tugboat", Status: "completed",
+		err := r.req.Client.UpdateCheckRun(ctx, r.req.Repo, id, gh.CheckRun{Name: CheckEarlyFailure, Status: "completed",
 			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
 			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
 		if err != nil {

@@ -102,11 +102,11 @@ func (r *planRun) fetch(ctx context.Context) error {
 }
 
 // failEarly reports a failure that came before any environment was known
-// on a check run named "tugboat", so it is never silent.
+// on the check run CheckEarlyFailure, so it is never silent.
 func (r *planRun) failEarly(ctx context.Context, cause error) {
 	out := comments.CheckRunError(cause)
 	_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{
-		Name: "tugboat", HeadSHA: r.pr.HeadSHA, Status: "completed", Conclusion: out.Conclusion,
+		Name: CheckEarlyFailure, HeadSHA: r.pr.HeadSHA, Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
 	})
 	if err != nil {
