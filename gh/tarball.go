@@ -55,23 +55,23 @@ func (c *Client) Tarball(ctx context.Context, repo Repo, sha string) (*Tree, err
 	u, _, err := c.v3.Repositories.GetArchiveLink(ctx, repo.Owner, repo.Name, github.Tarball,
 		&github.RepositoryContentGetOptions{Ref: sha}, 0)
 	if err != nil {
-		return nil, wrap(err, "tarball %s@%s", repo, short(sha))
+		return nil, wrap(err, "tarball %s@%.7s", repo, sha)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: %w", repo, short(sha), err)
+		return nil, fmt.Errorf("tarball %s@%.7s: %w", repo, sha, err)
 	}
 	resp, err := c.download.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: download: %w", repo, short(sha), redactURL(err))
+		return nil, fmt.Errorf("tarball %s@%.7s: download: %w", repo, sha, redactURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("tarball %s@%s: download answered %s", repo, short(sha), resp.Status)
+		return nil, fmt.Errorf("tarball %s@%.7s: download answered %s", repo, sha, resp.Status)
 	}
 	files, skipped, err := Extract(resp.Body, c.limits)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: %w", repo, short(sha), err)
+		return nil, fmt.Errorf("tarball %s@%.7s: %w", repo, sha, err)
 	}
 	return &Tree{SHA: sha, Files: files, Skipped: skipped}, nil
 }
@@ -250,11 +250,4 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -130,7 +130,7 @@ func (o *Ops) Reply(ctx context.Context, pr PR, body string) error {
 // conflict tells a conflicting pull request why it gets no plan, once per
 // head commit, and hides the plans of earlier commits.
 func (o *Ops) conflict(ctx context.Context, pr PR, p *gh.PullRequest) error {
-	zerolog.Ctx(ctx).Info().Str("head", short(p.HeadSHA)).Msg("pull request conflicts with its base: not planned")
+	zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(p.HeadSHA)).Msg("pull request conflicts with its base: not planned")
 	return o.NoteOnce(ctx, pr, "conflict-"+p.HeadSHA, comments.ConflictReply(p.HeadSHA))
 }
 

@@ -115,7 +115,7 @@ func (r *planRun) failEarly(ctx context.Context, cause error) {
 }
 
 func (r *planRun) plan(ctx context.Context) error {
-	log := zerolog.Ctx(ctx).With().Str("head", short(r.pr.HeadSHA)).Str("merge", short(r.mergeSHA)).Logger()
+	log := zerolog.Ctx(ctx).With().Str("head", comments.ShortSHA(r.pr.HeadSHA)).Str("merge", comments.ShortSHA(r.mergeSHA)).Logger()
 	ctx = log.WithContext(ctx)
 	baseCfgData, hasBaseCfg := r.base.Files[config.RepoFile]
 	mergeCfgData, hasMergeCfg := r.merge.Files[config.RepoFile]
@@ -277,11 +277,4 @@ func (r *planRun) repoURL() string {
 		return ""
 	}
 	return strings.TrimSuffix(r.o.opts.WebURL, "/") + "/" + r.req.Repo.FullName()
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
