@@ -117,7 +117,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if err != nil {
 		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
 	}
-	rec := kube.Record{Commit: in.HeadSHA, PR: opts.PR, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
+	rec := kube.Record{Commit: in.Commit, PR: opts.PR, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
 	// Before the first write, the parent lists every kind and namespace the
 	// apply may create, so an interrupted apply can still be pruned later.
 	working := unionInventory(inv, waitRefs)

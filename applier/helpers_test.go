@@ -64,7 +64,7 @@ func newTestEnv(t testing.TB, repo, env string, cfg *rest.Config) *testEnv {
 		files: fstest.MapFS{},
 		in: planner.Input{
 			RepoName: repo,
-			HeadSHA:  "0000000000000000000000000000000000000001",
+			Commit:   "0000000000000000000000000000000000000001",
 			Env: config.Environment{
 				Name: env, Cluster: "test", Path: "deploy", Prune: true, Wait: 90 * time.Second,
 				Apply: config.ApplyOnComment,

@@ -214,7 +214,7 @@ func (r renderer) intro(e EnvPlan, st envStats) string {
 	env := envLabel(e.Env)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cluster %s · planned commit %s · plan digest %s", code(clip(p.Cluster, 100)),
-		code(ShortSHA(p.HeadSHA)), code(clip(p.Digest, 100)))
+		code(ShortSHA(p.Commit)), code(clip(p.Digest, 100)))
 	if st.counts.Unchanged > 0 {
 		fmt.Fprintf(&b, " · %s unchanged", plural(st.counts.Unchanged, "object"))
 	}

@@ -251,7 +251,7 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			log := zerolog.Ctx(ctx).With().Str("env", res.env.Name).Str("cluster", res.env.Cluster).Logger()
 			p, err := r.o.planner.Plan(log.WithContext(ctx), planner.Input{
 				Repo: r.mergeFS, BaseRepo: r.baseFS, RepoName: r.req.Repo.FullName(),
-				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
+				Env: res.env, Commit: r.mergeSHA, BaseSHA: r.baseSHA,
 			})
 			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
 			if err != nil {

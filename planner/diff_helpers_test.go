@@ -118,7 +118,7 @@ func (f *fixture) files(kv ...string) fstest.MapFS {
 
 func (f *fixture) plan(env config.Environment, head, base fstest.MapFS) *Plan {
 	f.t.Helper()
-	in := Input{Repo: head, RepoName: f.repo, Env: env, HeadSHA: "head"}
+	in := Input{Repo: head, RepoName: f.repo, Env: env, Commit: "head"}
 	if base != nil {
 		in.BaseRepo = base
 	}

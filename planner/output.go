@@ -17,7 +17,7 @@ import (
 //	  "plans": [{
 //	    "env": "staging",               // environment name from .tugboat.yaml
 //	    "cluster": "staging",           // cluster name from the server config
-//	    "headSHA": "…",                 // commit planned ("" when unknown)
+//	    "headSHA": "…",                 // commit planned, Plan.Commit (--sha; "" when unknown)
 //	    "digest": "sha256:…",           // identifies the plan; see Plan.Digest
 //	    "counts": {"create": 1, "update": 2, "delete": 0, "unchanged": 7},
 //	    "changes": [{                   // CRDs, Namespaces, then kind order, namespace, name
@@ -49,7 +49,7 @@ type JSONReport struct {
 type JSONPlan struct {
 	Env      string        `json:"env"`
 	Cluster  string        `json:"cluster"`
-	HeadSHA  string        `json:"headSHA"`
+	Commit   string        `json:"headSHA"` // version 1's name for it, kept: fields are never renamed
 	Digest   string        `json:"digest"`
 	Counts   Counts        `json:"counts"`
 	Changes  []JSONChange  `json:"changes"`
@@ -82,7 +82,7 @@ type JSONProblem struct {
 func NewJSONReport(plans []*Plan) JSONReport {
 	rep := JSONReport{Version: JSONVersion, Plans: []JSONPlan{}}
 	for _, p := range plans {
-		jp := JSONPlan{Env: p.Env, Cluster: p.Cluster, HeadSHA: p.HeadSHA, Digest: p.Digest,
+		jp := JSONPlan{Env: p.Env, Cluster: p.Cluster, Commit: p.Commit, Digest: p.Digest,
 			Counts: p.Counts(), Changes: []JSONChange{}, Problems: []JSONProblem{}}
 		for _, c := range p.Changes {
 			jp.Changes = append(jp.Changes, JSONChange{
@@ -120,8 +120,8 @@ func WriteMarkdown(w io.Writer, plans []*Plan) error {
 		c := p.Counts()
 		fmt.Fprintf(&b, "## %s (cluster %s)\n\n", p.Env, p.Cluster)
 		fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete, %d unchanged.\n", c.Create, c.Update, c.Delete, c.Unchanged)
-		if p.HeadSHA != "" {
-			fmt.Fprintf(&b, "Commit: `%s`\n", p.HeadSHA)
+		if p.Commit != "" {
+			fmt.Fprintf(&b, "Commit: `%s`\n", p.Commit)
 		}
 		fmt.Fprintf(&b, "Digest: `%s`\n", p.Digest)
 		if len(p.Problems) > 0 {

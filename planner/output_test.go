@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/pl
 // fence, and a second environment without changes.
 func goldenPlans() []*Plan {
 	staging := &Plan{
-		Env: "staging", Cluster: "staging-cluster", HeadSHA: "0123456789abcdef0123456789abcdef01234567",
+		Env: "staging", Cluster: "staging-cluster", Commit: "0123456789abcdef0123456789abcdef01234567",
 		Changes: []Change{
 			{Ref: ObjectRef{Version: "v1", Kind: "Namespace", Name: "apps"}, Action: ActionCreate,
 				Diff:   "--- live\n+++ planned\n@@ -0,0 +1,4 @@\n+apiVersion: v1\n+kind: Namespace\n+metadata:\n+  name: apps\n",

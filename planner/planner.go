@@ -67,7 +67,7 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 		return nil, errors.New("plan: no digest key configured")
 	}
 	start := time.Now()
-	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, HeadSHA: in.HeadSHA}
+	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, Commit: in.Commit}
 	red := newRedactor()
 
 	cluster, err := p.Clusters.Cluster(in.Env.Cluster)

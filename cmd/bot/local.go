@@ -19,8 +19,8 @@ import (
 // localFlags are what `bot plan` and `bot apply` share: a checkout, the
 // server config, which environments, and which repository it is.
 type localFlags struct {
-	repo, base, config, env, repoName, headSHA string
-	all, verbose                               bool
+	repo, base, config, env, repoName, commit string
+	all, verbose                              bool
 }
 
 // register adds the shared flags; verb is "plan" or "apply".
@@ -31,7 +31,7 @@ func (f *localFlags) register(fs *flag.FlagSet, verb, allHelp string) {
 	fs.StringVar(&f.env, "env", "", "environment to "+verb)
 	fs.BoolVar(&f.all, "all", false, allHelp)
 	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet: what it owns and prunes)")
-	fs.StringVar(&f.headSHA, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
+	fs.StringVar(&f.commit, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 }
 
@@ -101,7 +101,7 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 		return nil, fmt.Errorf("find own executable for the render child: %w", err)
 	}
 	reg := kube.NewRegistry(clusterSpecs(server))
-	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, HeadSHA: f.headSHA}
+	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, Commit: f.commit}
 	if f.base != "" {
 		in.BaseRepo = os.DirFS(f.base)
 	}
