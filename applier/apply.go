@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tugboatops/tugboat/kube"
@@ -22,11 +21,12 @@ type Planner interface {
 	PlanForApply(ctx context.Context, in planner.Input) (*planner.Plan, map[planner.ObjectRef]*unstructured.Unstructured, error)
 }
 
-// Applier applies plans to the clusters of a registry.
+// Applier applies plans to the clusters of a registry. It logs to
+// zerolog.Ctx of the context it is given, whose logger the caller has given
+// the request's fields (repository, PR, environment, cluster).
 type Applier struct {
 	Planner  Planner
 	Clusters *kube.Registry
-	Log      zerolog.Logger
 }
 
 // Options tune one apply.
@@ -67,7 +67,6 @@ func (r *Result) Converged() bool { return r != nil && r.Outcome == kube.Outcome
 type run struct {
 	c          *clients
 	waiter     *Waiter
-	log        zerolog.Logger
 	opts       Options
 	progressMu sync.Mutex
 }
@@ -94,8 +93,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", in.Env.Name, err)
 	}
-	log := a.Log.With().Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Str("repo", in.RepoName).Logger()
-	r := &run{c: c, waiter: &Waiter{c: c, log: log}, log: log, opts: opts}
+	r := &run{c: c, waiter: &Waiter{c: c}, opts: opts}
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 
 	start := time.Now()
@@ -129,7 +127,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	if trigger == "" {
 		trigger = kube.TriggerApply
 	}
-	rec := kube.Record{Commit: in.HeadSHA, PR: opts.PR, Head: opts.Head, Trigger: trigger, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
+	rec := kube.Record{Commit: in.Commit, PR: opts.PR, Head: opts.Head, Trigger: trigger, Digest: plan.Digest, Outcome: kube.OutcomeInProgress, Time: time.Now()}
 	// Before the first write, the parent lists every kind and namespace the
 	// apply may create, so an interrupted apply can still be pruned later.
 	working := unionInventory(inv, waitRefs)
@@ -165,7 +163,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 		Interval: opts.WaitInterval,
 		Selector: kube.LabelApplySetPartOf + "=" + set.ID(),
 		OnChange: func(s ObjectStatus) {
-			r.progress(ProgressEvent{Phase: PhaseWait, Ref: s.Ref, Outcome: string(s.Status), Message: s.Message})
+			r.progress(ctx, ProgressEvent{Phase: PhaseWait, Ref: s.Ref, Outcome: string(s.Status), Message: s.Message})
 		},
 	})
 	res.WaitTime = time.Since(t)

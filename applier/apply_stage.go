@@ -110,17 +110,13 @@ func (r *stageResult) takeover(ts []Takeover) {
 // else may live in or be an instance of them), then the rest.
 func stages(ds []desired) (first, rest []desired) {
 	for _, d := range ds {
-		if isCRD(d.change.Ref) || (d.change.Ref.Group == "" && d.change.Ref.Kind == "Namespace") {
+		if d.change.Ref.IsCRD() || d.change.Ref.IsNamespace() {
 			first = append(first, d)
 		} else {
 			rest = append(rest, d)
 		}
 	}
 	return first, rest
-}
-
-func isCRD(r planner.ObjectRef) bool {
-	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
 }
 
 // applyStaged writes ds in two stages, concurrently within each, and waits
@@ -137,7 +133,7 @@ func (a *run) applyStaged(ctx context.Context, ds []desired, res *stageResult) e
 	}
 	var crds []desired
 	for _, d := range first {
-		if isCRD(d.change.Ref) {
+		if d.change.Ref.IsCRD() {
 			crds = append(crds, d)
 		}
 	}
@@ -162,7 +158,7 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 		g.Go(func() error {
 			outcome, err := a.applyOne(gctx, d, res)
 			res.set(d.change.Ref, outcome, err)
-			a.progress(ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
+			a.progress(ctx, ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)

@@ -52,7 +52,7 @@ func TestApplyConvergeReapplyUpdatePrune(t *testing.T) {
 		t.Fatal("ApplySet parent not created")
 	}
 	ann := parent.GetAnnotations()
-	if ann[kube.AnnotationLastOutcome] != "converged" || ann[kube.AnnotationLastCommit] != e.in.HeadSHA || ann[kube.AnnotationLastDigest] != res.Plan.Digest {
+	if ann[kube.AnnotationLastOutcome] != "converged" || ann[kube.AnnotationLastCommit] != e.in.Commit || ann[kube.AnnotationLastDigest] != res.Plan.Digest {
 		t.Fatalf("record annotations = %v", ann)
 	}
 	if ann[kube.AnnotationContainsGroupKinds] != "ConfigMap,Deployment.apps,Namespace" {
@@ -74,7 +74,7 @@ func TestApplyConvergeReapplyUpdatePrune(t *testing.T) {
 
 	// 3. An update changes exactly what changed.
 	e.put("app.yaml", deploymentYAML(ns, "web", "nginx:1.27", 2), configMapYAML(ns, "web-config", map[string]string{"mode": "green"}))
-	e.in.HeadSHA = "0000000000000000000000000000000000000002"
+	e.in.Commit = "0000000000000000000000000000000000000002"
 	before = versions(t, e, ns)
 	res = e.mustConverge(ctx)
 	if len(res.Writes) != 1 || res.Writes[0].Ref.Name != "web-config" || res.Writes[0].Outcome != WriteApplied {
@@ -91,7 +91,7 @@ func TestApplyConvergeReapplyUpdatePrune(t *testing.T) {
 
 	// 4. A removed object is pruned; the record follows.
 	e.remove("extra.yaml")
-	e.in.HeadSHA = "0000000000000000000000000000000000000003"
+	e.in.Commit = "0000000000000000000000000000000000000003"
 	res = e.mustConverge(ctx)
 	if len(res.Prunes) != 1 || res.Prunes[0].Ref.Name != "extra" || res.Prunes[0].Outcome != Pruned {
 		t.Fatalf("prunes = %+v, want extra deleted", res.Prunes)
@@ -100,8 +100,8 @@ func TestApplyConvergeReapplyUpdatePrune(t *testing.T) {
 		t.Fatal("configmap extra still exists after prune")
 	}
 	parent = get(t, gvrSecret, kube.SystemNamespace, e.set().ParentName())
-	if got := parent.GetAnnotations()[kube.AnnotationLastCommit]; got != e.in.HeadSHA {
-		t.Fatalf("recorded commit = %q, want %q", got, e.in.HeadSHA)
+	if got := parent.GetAnnotations()[kube.AnnotationLastCommit]; got != e.in.Commit {
+		t.Fatalf("recorded commit = %q, want %q", got, e.in.Commit)
 	}
 }
 
@@ -171,7 +171,7 @@ func TestOptOutAnnotations(t *testing.T) {
 	// The repository changes the if-not-present object and drops the kept one.
 	e.put("once.yaml", configMapYAML(ns, "once", map[string]string{"password": "changed-in-git"}, AnnotationApply, ApplyIfNotPresent))
 	e.remove("keep.yaml")
-	e.in.HeadSHA = "0000000000000000000000000000000000000002"
+	e.in.Commit = "0000000000000000000000000000000000000002"
 	res := e.mustConverge(ctx)
 
 	once := get(t, gvrConfigMap, ns, "once")

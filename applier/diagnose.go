@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -43,12 +44,12 @@ func (w *Waiter) diagnoseAll(ctx context.Context, objs []*tracked) {
 	for ns, ts := range byNS {
 		idx, err := w.indexPods(ctx, ns, needsReplicaSets(ts))
 		if err != nil {
-			w.log.Debug().Err(err).Msg("diagnose: list pods")
+			zerolog.Ctx(ctx).Debug().Err(err).Msg("diagnose: list pods")
 			continue
 		}
 		events, err := w.c.core.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			w.log.Debug().Err(err).Msg("diagnose: list events")
+			zerolog.Ctx(ctx).Debug().Err(err).Msg("diagnose: list events")
 			events = &corev1.EventList{}
 		}
 		for _, t := range ts {

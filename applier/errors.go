@@ -20,13 +20,14 @@ type PlanChangedError struct {
 }
 
 func (e *PlanChangedError) Error() string {
-	return fmt.Sprintf("%v (shown %s, now %s): nothing was applied", ErrPlanChanged, short(e.Shown), short(e.Plan.Digest))
+	return fmt.Sprintf("%v (shown %s, now %s): nothing was applied", ErrPlanChanged, shortDigest(e.Shown), shortDigest(e.Plan.Digest))
 }
 
 // Is makes errors.Is(err, ErrPlanChanged) true.
 func (e *PlanChangedError) Is(target error) bool { return target == ErrPlanChanged }
 
-func short(d string) string {
+// shortDigest abbreviates a plan digest for an error message.
+func shortDigest(d string) string {
 	if len(d) > 12 {
 		return d[:12]
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -59,7 +61,7 @@ func (a *Applier) fail(ctx context.Context, kc *kube.Cluster, set kube.ApplySet,
 	rec.Outcome, rec.Time, rec.Message = kube.OutcomeFailed, time.Now(), inc.Error()
 	kube.SetRecord(&working, rec)
 	if err := kube.WriteInventory(fctx, kc, set, working); err != nil {
-		a.Log.Warn().Err(err).Str("env", in.Env.Name).Msg("could not record the failed apply; the record still says in progress")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not record the failed apply; the record still says in progress")
 	}
 	res.Outcome = kube.OutcomeFailed
 	return inc

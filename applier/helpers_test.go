@@ -58,21 +58,20 @@ func newTestEnv(t testing.TB, repo, env string, cfg *rest.Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	p := &planner.Planner{Clusters: reg, DigestKey: []byte("0123456789abcdef0123456789abcdef"), Renderer: inProcessRenderer{}, Log: log}
+	p := &planner.Planner{Clusters: reg, DigestKey: []byte("0123456789abcdef0123456789abcdef"), Renderer: inProcessRenderer{}}
 	e := &testEnv{
 		t:     t,
 		files: fstest.MapFS{},
 		in: planner.Input{
 			RepoName: repo,
-			HeadSHA:  "0000000000000000000000000000000000000001",
+			Commit:   "0000000000000000000000000000000000000001",
 			Env: config.Environment{
 				Name: env, Cluster: "test", Path: "deploy", Prune: true, Wait: 90 * time.Second,
 				Apply: config.ApplyOnComment,
 			},
 		},
 		planner: p,
-		applier: &Applier{Planner: p, Clusters: reg, Log: log},
+		applier: &Applier{Planner: p, Clusters: reg},
 		kc:      kc,
 	}
 	e.in.Repo = e.files
@@ -147,10 +146,12 @@ func get(t testing.TB, gvr schema.GroupVersionResource, ns, name string) *unstru
 	return o
 }
 
+// ctxFor is a test's context: a deadline, and a logger writing warnings to
+// the test's output (planner and applier log through the context).
 func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
-	return ctx
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).WithContext(ctx)
 }
 
 func namespaceYAML(name string) string {

@@ -171,7 +171,7 @@ func (a *run) preflight(ctx context.Context, writes []desired, deletes []planner
 // isCRDInstanceOfNewCRD: ref's kind is defined by a CRD this apply creates.
 func isCRDInstanceOfNewCRD(ref planner.ObjectRef, writes []desired) bool {
 	for _, d := range writes {
-		if !isCRD(d.change.Ref) {
+		if !d.change.Ref.IsCRD() {
 			continue
 		}
 		group, _, _ := unstructured.NestedString(d.obj.Object, "spec", "group")

@@ -1,6 +1,10 @@
 package applier
 
 import (
+	"context"
+
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/planner"
 )
 
@@ -28,11 +32,12 @@ type ProgressEvent struct {
 	Err     error
 }
 
-func (a *run) progress(e ProgressEvent) {
+func (a *run) progress(ctx context.Context, e ProgressEvent) {
+	log := zerolog.Ctx(ctx)
 	if e.Err != nil {
-		a.log.Warn().Err(e.Err).Str("phase", string(e.Phase)).Str("object", e.Ref.String()).Msg(e.Outcome)
+		log.Warn().Err(e.Err).Str("phase", string(e.Phase)).Str("object", e.Ref.String()).Msg(e.Outcome)
 	} else {
-		a.log.Debug().Str("phase", string(e.Phase)).Str("object", e.Ref.String()).Msg(e.Outcome)
+		log.Debug().Str("phase", string(e.Phase)).Str("object", e.Ref.String()).Msg(e.Outcome)
 	}
 	if a.opts.Progress != nil {
 		a.progressMu.Lock()

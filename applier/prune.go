@@ -49,7 +49,7 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 	var early, late []int
 	for i, r := range refs {
 		out[i] = ObjectPrune{Ref: r, Outcome: PruneNotAttempted}
-		if isCRD(r) || (r.Group == "" && r.Kind == "Namespace") {
+		if r.IsCRD() || r.IsNamespace() {
 			late = append(late, i)
 		} else {
 			early = append(early, i)
@@ -64,7 +64,7 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 			g.Go(func() error {
 				o, reason, err := a.pruneOne(gctx, refs[i], set)
 				out[i].Outcome, out[i].Reason = o, reason
-				a.progress(ProgressEvent{Phase: PhasePrune, Ref: refs[i], Action: planner.ActionDelete, Outcome: string(o), Err: err})
+				a.progress(ctx, ProgressEvent{Phase: PhasePrune, Ref: refs[i], Action: planner.ActionDelete, Outcome: string(o), Err: err})
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)

@@ -33,7 +33,7 @@ func TestApplyRecordsHeadTriggerAndHistory(t *testing.T) {
 		kube.AnnotationLastHead:    "1111111111111111111111111111111111111111",
 		kube.AnnotationLastTrigger: kube.TriggerApply,
 		kube.AnnotationLastPR:      "7",
-		kube.AnnotationLastCommit:  e.in.HeadSHA,
+		kube.AnnotationLastCommit:  e.in.Commit,
 		kube.AnnotationRepository:  e.in.RepoName,
 		kube.AnnotationEnvironment: "staging",
 	} {
@@ -48,7 +48,7 @@ func TestApplyRecordsHeadTriggerAndHistory(t *testing.T) {
 
 	// A merge deploy of a change: no PR head, trigger merge, newest first.
 	e.put("cm.yaml", configMapYAML(ns, "cfg", map[string]string{"v": "2"}))
-	e.in.HeadSHA = "0000000000000000000000000000000000000002"
+	e.in.Commit = "0000000000000000000000000000000000000002"
 	res, err = e.apply(ctx, Options{Trigger: kube.TriggerMerge})
 	if err != nil || !res.Converged() {
 		t.Fatalf("merge deploy: %v\n%s", err, reportString(res))
@@ -59,7 +59,7 @@ func TestApplyRecordsHeadTriggerAndHistory(t *testing.T) {
 		t.Errorf("after the merge deploy: head %q, trigger %q", ann[kube.AnnotationLastHead], ann[kube.AnnotationLastTrigger])
 	}
 	rec = kube.RecordFrom(&kube.Inventory{Annotations: ann})
-	if len(rec.History) != 2 || rec.History[0].Commit != e.in.HeadSHA || rec.History[0].Trigger != kube.TriggerMerge ||
+	if len(rec.History) != 2 || rec.History[0].Commit != e.in.Commit || rec.History[0].Trigger != kube.TriggerMerge ||
 		rec.History[1].PR != 7 || rec.History[1].Trigger != kube.TriggerApply {
 		t.Fatalf("history = %+v", rec.History)
 	}

@@ -42,18 +42,19 @@ type WaitOptions struct {
 // error string, with no per-object status to report, and it knows nothing of
 // pods, so a crashlooping Deployment would only fail after its 600 s
 // progress deadline.
+//
+// It logs to zerolog.Ctx of the context it is given.
 type Waiter struct {
-	c   *clients
-	log zerolog.Logger
+	c *clients
 }
 
 // NewWaiter returns a Waiter for the cluster kc.
-func NewWaiter(kc *kube.Cluster, log zerolog.Logger) (*Waiter, error) {
+func NewWaiter(kc *kube.Cluster) (*Waiter, error) {
 	c, err := newClients(kc)
 	if err != nil {
 		return nil, fmt.Errorf("waiter: %w", err)
 	}
-	return &Waiter{c: c, log: log}, nil
+	return &Waiter{c: c}, nil
 }
 
 // tracked is one object being waited for.
@@ -301,7 +302,7 @@ func (w *Waiter) checkPods(ctx context.Context, pending []*tracked) {
 	for _, ns := range namespaces {
 		idx, err := w.indexPods(ctx, ns, needsReplicaSets(byNS[ns]))
 		if err != nil {
-			w.log.Debug().Err(err).Str("namespace", ns).Msg("list pods for wait")
+			zerolog.Ctx(ctx).Debug().Err(err).Str("namespace", ns).Msg("list pods for wait")
 			continue
 		}
 		for _, t := range byNS[ns] {

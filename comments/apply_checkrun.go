@@ -25,7 +25,7 @@ func ApplyingCheckRun(env string, plan *planner.Plan, done, total int) CheckRun 
 		return CheckRun{Title: title, Summary: b.String(), Text: "The plan is being made again before anything is written."}
 	}
 	fmt.Fprintf(&b, "**%s** on cluster %s · planned commit %s · plan digest %s\n\n", text(envLabel(env)),
-		code(clip(plan.Cluster, 100)), code(short(planCommit(plan))), code(clip(plan.Digest, 100)))
+		code(clip(plan.Cluster, 100)), code(ShortSHA(planCommit(plan))), code(clip(plan.Digest, 100)))
 	fmt.Fprintf(&b, "Applying the plan that was shown (%s)", countsText(plan.Counts()))
 	if total > 0 {
 		fmt.Fprintf(&b, ": **%d of %d** objects done", min(done, total), total)
@@ -52,7 +52,7 @@ func ApplyingCheckRun(env string, plan *planner.Plan, done, total int) CheckRun 
 }
 
 // planCommit is the commit a plan was made of.
-func planCommit(p *planner.Plan) string { return p.HeadSHA }
+func planCommit(p *planner.Plan) string { return p.Commit }
 
 // AppliedCheckRun concludes the tugboat/<env> run of an apply: success
 // when the environment converged, failure otherwise. Summary has who and

@@ -154,7 +154,7 @@ func (r report) startedBy() string {
 // commitLink is a commit's short SHA, linked to the commit when the
 // repository URL is known.
 func (r report) commitLink(sha string) string {
-	c := code(short(sha))
+	c := code(ShortSHA(sha))
 	base := linkURL(r.RepoURL)
 	if base == "" {
 		return c

@@ -85,7 +85,7 @@ func ReasonChangesRequested(logins ...string) Reason {
 // ReasonStaleApproval: an approval given on an earlier commit whose files
 // differ from the head's, so it no longer counts.
 func ReasonStaleApproval(reviewer, commit string) Reason {
-	return reason(fmt.Sprintf("the approval by %s is for an older commit (%s) whose files differ", login(reviewer), code(short(commit))),
+	return reason(fmt.Sprintf("the approval by %s is for an older commit (%s) whose files differ", login(reviewer), code(ShortSHA(commit))),
 		fmt.Sprintf("approval by %s is for an older commit", reviewer))
 }
 
@@ -158,15 +158,15 @@ func ReasonPlanChanged(env, planURL string) Reason {
 func ReasonNotPlanned(env, head string) Reason {
 	cmd := Command{Verb: VerbApply, Envs: []string{envLabel(env)}}
 	return reason(fmt.Sprintf("the head %s has not been planned yet; review its plan once it is posted, then %s",
-		code(short(head)), code(cmd.String())), "the head "+short(head)+" has not been planned yet")
+		code(ShortSHA(head)), code(cmd.String())), "the head "+ShortSHA(head)+" has not been planned yet")
 }
 
 // ReasonOlderHead: the Apply button pressed belongs to the plan of an
 // older head.
 func ReasonOlderHead(button, head string) Reason {
 	return reason(fmt.Sprintf("this button is for %s; the pull request's head is now %s — review its plan and apply from there",
-		code(short(button)), code(short(head))),
-		fmt.Sprintf("this button is for %s; the head is now %s", short(button), short(head)))
+		code(ShortSHA(button)), code(ShortSHA(head))),
+		fmt.Sprintf("this button is for %s; the head is now %s", ShortSHA(button), ShortSHA(head)))
 }
 
 // ReasonAlreadyApplied: the environment already runs this plan and

@@ -142,7 +142,7 @@ func UnlockReply(pr int, results []UnlockResult) string {
 // failed", "no pull request").
 func NotDeployedComment(commit string, refusals []Refusal) string {
 	w := newBudget(MaxCommentChars)
-	w.add(fmt.Sprintf("## ⏸️ Not deployed at %s\n\n", code(short(commit))))
+	w.add(fmt.Sprintf("## ⏸️ Not deployed at %s\n\n", code(ShortSHA(commit))))
 	refusalList(w, refusals)
 	w.add("Where requirements were not met, someone allowed to apply can comment `/apply <environment>` here " +
 		"once they are: it deploys the default branch head.\n")

@@ -94,7 +94,7 @@ func DeploymentDescription(r ApplyReport) string {
 		what = "/apply" + by + on
 	}
 	if r.Commit != "" {
-		what += " at " + short(r.Commit)
+		what += " at " + ShortSHA(r.Commit)
 	}
 	if r.Result != nil && r.Result.Plan != nil {
 		what += ": " + countsText(r.Result.Plan.Counts())

@@ -86,7 +86,7 @@ func CheckRunOutput(plan *planner.Plan, mode ApplyMode, commentURL string) Check
 func checkSummary(plan *planner.Plan, mode ApplyMode, st envStats, commentURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** on cluster %s · planned commit %s · plan digest %s\n\n", text(envLabel(plan.Env)),
-		code(clip(plan.Cluster, 100)), code(short(plan.HeadSHA)), code(clip(plan.Digest, 100)))
+		code(clip(plan.Cluster, 100)), code(ShortSHA(plan.Commit)), code(clip(plan.Digest, 100)))
 	b.WriteString("| Create | Update | Delete | Unchanged | Drift | Dangerous |\n|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", st.counts.Create, st.counts.Update, st.counts.Delete,
 		st.counts.Unchanged, st.drift, st.dangerous)

@@ -68,7 +68,7 @@ const secretDiff = `--- live
 // dev untouched by the pull request.
 func twoEnvPlan() PlanComment {
 	staging := &planner.Plan{
-		Env: "staging", Cluster: "staging-eu1", HeadSHA: mergeSHA, Digest: digestA,
+		Env: "staging", Cluster: "staging-eu1", Commit: mergeSHA, Digest: digestA,
 		Changes: []planner.Change{
 			{Ref: configMap("apps", "web-flags"), Action: planner.ActionCreate, Diff: newConfigMapDiff,
 				Source: planner.Location{File: "deploy/overlays/staging/flags.yaml", Line: 1}, FromPR: true},
@@ -81,7 +81,7 @@ func twoEnvPlan() PlanComment {
 		},
 	}
 	prod := &planner.Plan{
-		Env: "prod", Cluster: "prod-us1", HeadSHA: mergeSHA, Digest: digestB,
+		Env: "prod", Cluster: "prod-us1", Commit: mergeSHA, Digest: digestB,
 		Changes: []planner.Change{
 			{Ref: deployment("apps", "web"), Action: planner.ActionUpdate, Diff: webImageDiff,
 				Source: planner.Location{File: "deploy/base/web.yaml", Line: 12}, FromPR: true},
@@ -103,7 +103,7 @@ func twoEnvPlan() PlanComment {
 // failed to plan.
 func problemPlan() PlanComment {
 	staging := &planner.Plan{
-		Env: "staging", Cluster: "staging-eu1", HeadSHA: mergeSHA, Digest: digestA,
+		Env: "staging", Cluster: "staging-eu1", Commit: mergeSHA, Digest: digestA,
 		Problems: []planner.Problem{
 			{Source: planner.Location{File: "deploy/base/web.yaml", Line: 14},
 				Message: "yaml: line 14: mapping values are not allowed in this context"},
@@ -132,7 +132,7 @@ func problemPlan() PlanComment {
 // cluster picked up outside of git.
 func driftDangerPlan() PlanComment {
 	staging := &planner.Plan{
-		Env: "staging", Cluster: "staging-eu1", HeadSHA: mergeSHA, Digest: digestA,
+		Env: "staging", Cluster: "staging-eu1", Commit: mergeSHA, Digest: digestA,
 		Changes: []planner.Change{
 			{Ref: planner.ObjectRef{Version: "v1", Kind: "Namespace", Name: "legacy"}, Action: planner.ActionDelete,
 				Diff:   "--- live\n+++ desired\n@@ -1,4 +0,0 @@\n-apiVersion: v1\n-kind: Namespace\n-metadata:\n-  name: legacy\n",
@@ -150,7 +150,7 @@ func driftDangerPlan() PlanComment {
 
 // hugePlan has enough changes that its comment must be split.
 func hugePlan(n int) PlanComment {
-	p := &planner.Plan{Env: "prod", Cluster: "prod-us1", HeadSHA: mergeSHA, Digest: digestB}
+	p := &planner.Plan{Env: "prod", Cluster: "prod-us1", Commit: mergeSHA, Digest: digestB}
 	for i := range n {
 		var d strings.Builder
 		fmt.Fprintf(&d, "--- live\n+++ desired\n@@ -0,0 +1,14 @@\n+apiVersion: v1\n+kind: ConfigMap\n+metadata:\n+  name: settings-%03d\n+  namespace: apps\n+data:\n", i)

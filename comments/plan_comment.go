@@ -77,7 +77,7 @@ func RenderPlanComments(in PlanComment) []string {
 		b.WriteString(Marker{SHA: in.HeadSHA, Part: i + 1}.String() + "\n")
 		if i > 0 {
 			fmt.Fprintf(&b, "### tugboat plan for %s, part %d of %d\n\nContinued from the comment above.\n\n",
-				code(short(in.HeadSHA)), i+1, len(bodies))
+				code(ShortSHA(in.HeadSHA)), i+1, len(bodies))
 		}
 		b.WriteString(body)
 		if i < len(bodies)-1 {

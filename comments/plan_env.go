@@ -72,9 +72,9 @@ func (r renderer) header() string {
 	in := r.in
 	var b strings.Builder
 	b.WriteString("## tugboat plan\n\n")
-	fmt.Fprintf(&b, "Commit %s", code(short(in.HeadSHA)))
+	fmt.Fprintf(&b, "Commit %s", code(ShortSHA(in.HeadSHA)))
 	if in.MergeSHA != "" {
-		fmt.Fprintf(&b, ", planned as GitHub's test merge %s with the base branch (what merging would deploy)", code(short(in.MergeSHA)))
+		fmt.Fprintf(&b, ", planned as GitHub's test merge %s with the base branch (what merging would deploy)", code(ShortSHA(in.MergeSHA)))
 	}
 	b.WriteString(".\n\n")
 	if len(in.Envs) == 0 {
@@ -214,7 +214,7 @@ func (r renderer) intro(e EnvPlan, st envStats) string {
 	env := envLabel(e.Env)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cluster %s · planned commit %s · plan digest %s", code(clip(p.Cluster, 100)),
-		code(short(p.HeadSHA)), code(clip(p.Digest, 100)))
+		code(ShortSHA(p.Commit)), code(clip(p.Digest, 100)))
 	if st.counts.Unchanged > 0 {
 		fmt.Fprintf(&b, " · %s unchanged", plural(st.counts.Unchanged, "object"))
 	}

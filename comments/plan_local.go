@@ -22,8 +22,8 @@ func RenderLocalPlans(plans []*planner.Plan) string {
 		c := p.Counts()
 		fmt.Fprintf(&b, "## %s (cluster %s)\n\n", p.Env, p.Cluster)
 		fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete, %d unchanged.\n", c.Create, c.Update, c.Delete, c.Unchanged)
-		if p.HeadSHA != "" {
-			fmt.Fprintf(&b, "Commit: `%s`\n", p.HeadSHA)
+		if p.Commit != "" {
+			fmt.Fprintf(&b, "Commit: `%s`\n", p.Commit)
 		}
 		fmt.Fprintf(&b, "Digest: `%s`\n", p.Digest)
 		if len(p.Problems) > 0 {

@@ -328,7 +328,7 @@ func FuzzRender(f *testing.F) {
 			rep = max(1, 400_000/max(len(diff), 1))
 		}
 		diff = strings.Repeat(diff, rep)
-		p := &planner.Plan{Env: "staging", Cluster: "c", HeadSHA: mergeSHA, Digest: digestA}
+		p := &planner.Plan{Env: "staging", Cluster: "c", Commit: mergeSHA, Digest: digestA}
 		actions := []planner.Action{planner.ActionCreate, planner.ActionUpdate, planner.ActionDelete, planner.ActionUnchanged}
 		for i := range int(n%6) + 1 {
 			p.Changes = append(p.Changes, planner.Change{

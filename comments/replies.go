@@ -41,7 +41,7 @@ func ForkReply(fromFork bool) string {
 func ConflictReply(headSHA string) string {
 	return fmt.Sprintf("This pull request has merge conflicts with its base branch: no plan until they are resolved.\n\n"+
 		"tugboat plans what merging would deploy (GitHub's test merge commit), and commit %s cannot be merged yet. "+
-		"Push a commit that resolves the conflicts and it will be planned.\n", code(short(headSHA)))
+		"Push a commit that resolves the conflicts and it will be planned.\n", code(ShortSHA(headSHA)))
 }
 
 // NotAvailableReply answers commands that are parsed but not carried out
@@ -50,12 +50,4 @@ func ConflictReply(headSHA string) string {
 func NotAvailableReply(cmd Command) string {
 	return fmt.Sprintf("%s is not available yet: this version of tugboat plans pull requests but does not "+
 		"apply them or take locks. The plan comment shows what applying would do.\n", code("/"+string(cmd.Verb)))
-}
-
-// short abbreviates a commit SHA the way GitHub shows it.
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -121,8 +122,22 @@ func TestRetriesGitHubFaults(t *testing.T) {
 	if left := w.gh.FaultsLeft(); left != 0 {
 		t.Errorf("%d injected faults never fired", left)
 	}
+	// Each retry is logged with the request's repository, PR and delivery.
+	logs := strings.Split(w.bot.logs.String(), "\n")
 	for _, retry := range []string{"secondary rate limit, retrying", "server error, retrying", "not found right after a webhook, retrying"} {
-		if !strings.Contains(w.bot.logs.String(), retry) {
+		found := false
+		for _, line := range logs {
+			if !strings.Contains(line, retry) {
+				continue
+			}
+			found = true
+			for _, want := range []string{`"repo":"` + repoName + `"`, fmt.Sprintf(`"pr":%d`, n), `"github_delivery_id":"`} {
+				if !strings.Contains(line, want) {
+					t.Errorf("retry logged without %s: %s", want, line)
+				}
+			}
+		}
+		if !found {
 			t.Errorf("the bot did not log %q", retry)
 		}
 	}

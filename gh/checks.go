@@ -56,7 +56,7 @@ func (c *Client) CreateCheckRun(ctx context.Context, repo Repo, cr CheckRun) (in
 	}
 	run, _, err := c.v3.Checks.CreateCheckRun(ctx, repo.Owner, repo.Name, opts)
 	if err != nil {
-		return 0, wrap(err, "create check run %s on %s@%s", cr.Name, repo, short(cr.HeadSHA))
+		return 0, wrap(err, "create check run %s on %s@%.7s", cr.Name, repo, cr.HeadSHA)
 	}
 	return run.GetID(), c.appendAnnotations(ctx, repo, run.GetID(), cr, rest)
 }
@@ -155,7 +155,7 @@ func (c *Client) FailedCheckRuns(ctx context.Context, repo Repo, sha, name strin
 	res, _, err := c.v3.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, sha, &github.ListCheckRunsOptions{
 		CheckName: github.String(name), Status: github.String("completed"), ListOptions: github.ListOptions{PerPage: 100}})
 	if err != nil {
-		return nil, wrap(err, "list check runs %s of %s@%s", name, repo, short(sha))
+		return nil, wrap(err, "list check runs %s of %s@%.7s", name, repo, sha)
 	}
 	var ids []int64
 	for _, run := range res.CheckRuns {
@@ -185,7 +185,7 @@ func (c *Client) CheckRunsForRef(ctx context.Context, repo Repo, sha string) ([]
 	for {
 		res, resp, err := c.v3.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, sha, opts)
 		if err != nil {
-			return nil, wrap(err, "list check runs of %s@%s", repo, short(sha))
+			return nil, wrap(err, "list check runs of %s@%.7s", repo, sha)
 		}
 		for _, run := range res.CheckRuns {
 			out = append(out, CheckRunInfo{

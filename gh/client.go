@@ -59,6 +59,9 @@ func NewClient(v3 *github.Client, v4 *githubv4.Client, download *http.Client, li
 func (c *Client) V3() *github.Client { return c.v3 }
 
 // wrap adds what was being done to a GitHub error, keeping it matchable.
+// Messages name a commit by its first 7 characters, as GitHub shows it,
+// with the %.7s verb: gh imports none of tugboat's packages, so it cannot
+// share comments.ShortSHA.
 func wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil

@@ -40,10 +40,10 @@ func (c *Client) CreateDeployment(ctx context.Context, repo Repo, d Deployment) 
 	}
 	dep, _, err := c.v3.Repositories.CreateDeployment(ctx, repo.Owner, repo.Name, req)
 	if err != nil {
-		return 0, wrap(err, "create deployment of %s@%s to %s", repo, short(d.Ref), d.Environment)
+		return 0, wrap(err, "create deployment of %s@%.7s to %s", repo, d.Ref, d.Environment)
 	}
 	if dep.GetID() == 0 {
-		return 0, fmt.Errorf("create deployment of %s@%s to %s: GitHub created none", repo, short(d.Ref), d.Environment)
+		return 0, fmt.Errorf("create deployment of %s@%.7s to %s: GitHub created none", repo, d.Ref, d.Environment)
 	}
 	return dep.GetID(), nil
 }

@@ -3,14 +3,12 @@ package gh
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/internal/githubtest"
 )
@@ -32,7 +30,7 @@ func emulatedInstallation(t *testing.T) (*githubtest.Server, *Client, Repo, int6
 	app := s.App()
 	m := NewMetrics(prometheus.NewRegistry())
 	cc := githubapp.NewClientCreator(s.URL()+"/api/v3/", s.URL()+"/api/graphql", app.ID, app.PrivateKeyPEM,
-		githubapp.WithClientMiddleware(Middleware(RetryPolicy{Backoff: 10 * time.Millisecond}, m, zerolog.Nop())))
+		githubapp.WithClientMiddleware(Middleware(RetryPolicy{Backoff: 10 * time.Millisecond}, m)))
 	f := &Factory{Creator: cc, Download: &http.Client{Transport: &Transport{Metrics: m}}}
 	c, err := f.Installation(id)
 	if err != nil {
@@ -93,8 +91,8 @@ func TestCommentsMinimizeAndTarball(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := fs.ReadFile(tree.Files, "deploy/app.yaml"); err != nil || string(b) != "kind: Secret\n" {
-		t.Errorf("tarball deploy/app.yaml = %q, %v", b, err)
+	if b, ok := tree.Files["deploy/app.yaml"]; !ok || string(b) != "kind: Secret\n" {
+		t.Errorf("tarball deploy/app.yaml = %q, found %v", b, ok)
 	}
 
 	cm, err := c.CreateComment(ctx, repo, n, "first")

@@ -112,10 +112,10 @@ func convertPR(repo Repo, pr *github.PullRequest) *PullRequest {
 func (c *Client) FirstParent(ctx context.Context, repo Repo, sha string) (string, error) {
 	commit, _, err := c.v3.Repositories.GetCommit(ctx, repo.Owner, repo.Name, sha, nil)
 	if err != nil {
-		return "", wrap(err, "get commit %s@%s", repo, short(sha))
+		return "", wrap(err, "get commit %s@%.7s", repo, sha)
 	}
 	if len(commit.Parents) == 0 {
-		return "", fmt.Errorf("commit %s@%s has no parent", repo, short(sha))
+		return "", fmt.Errorf("commit %s@%.7s has no parent", repo, sha)
 	}
 	return commit.Parents[0].GetSHA(), nil
 }
@@ -141,7 +141,7 @@ func (c *Client) CanWrite(ctx context.Context, repo Repo, user string) (bool, er
 func (c *Client) PullForCommit(ctx context.Context, repo Repo, sha string) (int, error) {
 	prs, _, err := c.v3.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, nil)
 	if err != nil {
-		return 0, wrap(err, "pull requests of commit %s@%s", repo, short(sha))
+		return 0, wrap(err, "pull requests of commit %s@%.7s", repo, sha)
 	}
 	for _, pr := range prs {
 		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {
@@ -160,7 +160,7 @@ func (c *Client) PullsForCommit(ctx context.Context, repo Repo, sha string) ([]i
 	for {
 		prs, resp, err := c.v3.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, opts)
 		if err != nil {
-			return nil, wrap(err, "pull requests of commit %s@%s", repo, short(sha))
+			return nil, wrap(err, "pull requests of commit %s@%.7s", repo, sha)
 		}
 		for _, pr := range prs {
 			out = append(out, pr.GetNumber())
@@ -178,7 +178,7 @@ func (c *Client) PullsForCommit(ctx context.Context, repo Repo, sha string) ([]i
 // unmet requirements, a merge queue in charge).
 func (c *Client) Merge(ctx context.Context, repo Repo, number int, headSHA, method string) error {
 	_, _, err := c.v3.PullRequests.Merge(ctx, repo.Owner, repo.Name, number, "", &github.PullRequestOptions{SHA: headSHA, MergeMethod: method})
-	return wrap(err, "merge %s#%d at %s", repo, number, short(headSHA))
+	return wrap(err, "merge %s#%d at %.7s", repo, number, headSHA)
 }
 
 // Enqueue adds a pull request (by GraphQL node id) to its base branch's

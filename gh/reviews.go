@@ -50,7 +50,7 @@ func (c *Client) Reviews(ctx context.Context, repo Repo, number int) ([]Review, 
 func (c *Client) CommitTree(ctx context.Context, repo Repo, sha string) (string, error) {
 	commit, _, err := c.v3.Git.GetCommit(ctx, repo.Owner, repo.Name, sha)
 	if err != nil {
-		return "", wrap(err, "get commit %s@%s", repo, short(sha))
+		return "", wrap(err, "get commit %s@%.7s", repo, sha)
 	}
 	return commit.GetTree().GetSHA(), nil
 }

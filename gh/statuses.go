@@ -31,7 +31,7 @@ func (c *Client) Statuses(ctx context.Context, repo Repo, sha string) ([]Status,
 	for {
 		page, resp, err := c.v3.Repositories.ListStatuses(ctx, repo.Owner, repo.Name, sha, opts)
 		if err != nil {
-			return nil, wrap(err, "list statuses of %s@%s", repo, short(sha))
+			return nil, wrap(err, "list statuses of %s@%.7s", repo, sha)
 		}
 		// GitHub lists newest first: the first of each context is its latest.
 		for _, st := range page {
@@ -63,7 +63,7 @@ func (c *Client) SetStatus(ctx context.Context, repo Repo, sha string, st Status
 		in.TargetURL = github.String(st.TargetURL)
 	}
 	_, _, err := c.v3.Repositories.CreateStatus(ctx, repo.Owner, repo.Name, sha, in)
-	return wrap(err, "set status %s on %s@%s", st.Context, repo, short(sha))
+	return wrap(err, "set status %s on %s@%.7s", st.Context, repo, sha)
 }
 
 // clip shortens s to at most max characters (runes, as GitHub counts them),

@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
-	"testing/fstest"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -43,8 +41,10 @@ func (l TarballLimits) withDefaults() TarballLimits {
 
 // Tree is a repository at one commit, in memory.
 type Tree struct {
-	SHA   string
-	Files fstest.MapFS
+	SHA string
+	// Files holds the content of every regular file by slash-separated path
+	// (directories are implied by the paths).
+	Files map[string][]byte
 	// Skipped lists symbolic links that point outside the repository; they
 	// are left out, since nothing outside the tree may be read.
 	Skipped []string
@@ -55,23 +55,23 @@ func (c *Client) Tarball(ctx context.Context, repo Repo, sha string) (*Tree, err
 	u, _, err := c.v3.Repositories.GetArchiveLink(ctx, repo.Owner, repo.Name, github.Tarball,
 		&github.RepositoryContentGetOptions{Ref: sha}, 0)
 	if err != nil {
-		return nil, wrap(err, "tarball %s@%s", repo, short(sha))
+		return nil, wrap(err, "tarball %s@%.7s", repo, sha)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: %w", repo, short(sha), err)
+		return nil, fmt.Errorf("tarball %s@%.7s: %w", repo, sha, err)
 	}
 	resp, err := c.download.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: download: %w", repo, short(sha), redactURL(err))
+		return nil, fmt.Errorf("tarball %s@%.7s: download: %w", repo, sha, redactURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("tarball %s@%s: download answered %s", repo, short(sha), resp.Status)
+		return nil, fmt.Errorf("tarball %s@%.7s: download answered %s", repo, sha, resp.Status)
 	}
 	files, skipped, err := Extract(resp.Body, c.limits)
 	if err != nil {
-		return nil, fmt.Errorf("tarball %s@%s: %w", repo, short(sha), err)
+		return nil, fmt.Errorf("tarball %s@%.7s: %w", repo, sha, err)
 	}
 	return &Tree{SHA: sha, Files: files, Skipped: skipped}, nil
 }
@@ -86,11 +86,12 @@ func redactURL(err error) error {
 }
 
 // Extract reads a gzipped tar as GitHub serves it (one top-level directory,
-// which is stripped) into a MapFS. It refuses absolute paths, paths with
+// which is stripped): the content of every regular file by path. It
+// refuses absolute paths, paths with
 // "..", device files and anything beyond limits; symbolic and hard links
 // inside the tree become copies of their target file, links leading out of
 // it are skipped and listed.
-func Extract(r io.Reader, limits TarballLimits) (fstest.MapFS, []string, error) {
+func Extract(r io.Reader, limits TarballLimits) (map[string][]byte, []string, error) {
 	lim := limits.withDefaults()
 	counted := &limitReader{r: r, left: lim.MaxDownload}
 	files, skipped, err := extract(counted, lim)
@@ -100,13 +101,13 @@ func Extract(r io.Reader, limits TarballLimits) (fstest.MapFS, []string, error) 
 	return files, skipped, err
 }
 
-func extract(counted io.Reader, lim TarballLimits) (fstest.MapFS, []string, error) {
+func extract(counted io.Reader, lim TarballLimits) (map[string][]byte, []string, error) {
 	zr, err := gzip.NewReader(counted)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a gzip stream: %w", err)
 	}
 	tr := tar.NewReader(zr)
-	files := fstest.MapFS{}
+	files := map[string][]byte{}
 	links := map[string]string{} // name -> target, resolved against the tree root
 	var skipped []string
 	var total int64
@@ -134,7 +135,7 @@ func extract(counted io.Reader, lim TarballLimits) (fstest.MapFS, []string, erro
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
-			files[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o755}
+			// Implied by the paths of the files in it.
 		case tar.TypeReg:
 			if total+h.Size > lim.MaxExtracted {
 				return nil, nil, fmt.Errorf("extracted files exceed %d bytes", lim.MaxExtracted)
@@ -144,7 +145,7 @@ func extract(counted io.Reader, lim TarballLimits) (fstest.MapFS, []string, erro
 				return nil, nil, fmt.Errorf("read %s: %w", name, err)
 			}
 			total += int64(len(data))
-			files[name] = &fstest.MapFile{Data: data, Mode: 0o644}
+			files[name] = data
 		case tar.TypeSymlink:
 			target, ok := linkTarget(name, h.Linkname)
 			if !ok {
@@ -164,16 +165,16 @@ func extract(counted io.Reader, lim TarballLimits) (fstest.MapFS, []string, erro
 		}
 	}
 	for name, target := range links {
-		f, ok := resolveLink(files, links, target)
+		data, ok := resolveLink(files, links, target)
 		if !ok {
 			skipped = append(skipped, name)
 			continue
 		}
-		if total+int64(len(f.Data)) > lim.MaxExtracted {
+		if total+int64(len(data)) > lim.MaxExtracted {
 			return nil, nil, fmt.Errorf("extracted files exceed %d bytes", lim.MaxExtracted)
 		}
-		total += int64(len(f.Data))
-		files[name] = &fstest.MapFile{Data: f.Data, Mode: 0o644}
+		total += int64(len(data))
+		files[name] = data
 	}
 	return files, skipped, nil
 }
@@ -217,10 +218,10 @@ func linkTarget(name, target string) (string, bool) {
 }
 
 // resolveLink follows chains of links (at most a few hops) to a regular file.
-func resolveLink(files fstest.MapFS, links map[string]string, target string) (*fstest.MapFile, bool) {
+func resolveLink(files map[string][]byte, links map[string]string, target string) ([]byte, bool) {
 	for hops := 0; hops < 8; hops++ {
-		if f, ok := files[target]; ok && f.Mode.IsRegular() {
-			return f, true
+		if data, ok := files[target]; ok {
+			return data, true
 		}
 		next, ok := links[target]
 		if !ok {
@@ -249,11 +250,4 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -58,20 +58,20 @@ func AfterWebhook(ctx context.Context, t time.Time) context.Context {
 // exhausted primary rate limit that resets within MaxWait, and 404s on GETs
 // shortly after a webhook. It records every call in Metrics and logs the
 // rate limit left. Requests with a body are replayed through GetBody
-// (go-github sets it).
+// (go-github sets it). It logs to zerolog.Ctx of the request's context, so
+// a retry's line names the repository, PR and delivery it was made for.
 type Transport struct {
 	Next    http.RoundTripper
 	Policy  RetryPolicy
 	Metrics *Metrics
-	Log     zerolog.Logger
 	// sleep is time.Sleep with a context (tests shorten it).
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Middleware returns Transport as a go-githubapp ClientMiddleware.
-func Middleware(p RetryPolicy, m *Metrics, log zerolog.Logger) func(http.RoundTripper) http.RoundTripper {
+func Middleware(p RetryPolicy, m *Metrics) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper {
-		return &Transport{Next: next, Policy: p, Metrics: m, Log: log}
+		return &Transport{Next: next, Policy: p, Metrics: m}
 	}
 }
 
@@ -98,12 +98,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		t.Metrics.call(req.Method, strconv.Itoa(resp.StatusCode))
-		t.observeRateLimit(resp)
+		t.observeRateLimit(ctx, resp)
 		wait, why := t.retryAfter(ctx, req, resp, p, backoff)
 		if wait < 0 || attempt >= p.Attempts {
 			return resp, nil
 		}
-		t.Log.Warn().Str("method", req.Method).Str("path", req.URL.Path).Int("status", resp.StatusCode).
+		zerolog.Ctx(ctx).Warn().Str("method", req.Method).Str("path", req.URL.Path).Int("status", resp.StatusCode).
 			Int("attempt", attempt).Dur("wait", wait).Msg("GitHub: " + why + ", retrying")
 		drain(resp)
 		if err := sleep(ctx, wait); err != nil {
@@ -171,7 +171,7 @@ func isSecondaryRateLimit(resp *http.Response) bool {
 	return err == nil && bytes.Contains(bytes.ToLower(body), []byte("secondary rate limit"))
 }
 
-func (t *Transport) observeRateLimit(resp *http.Response) {
+func (t *Transport) observeRateLimit(ctx context.Context, resp *http.Response) {
 	v := resp.Header.Get("X-RateLimit-Remaining")
 	if v == "" {
 		return
@@ -181,9 +181,10 @@ func (t *Transport) observeRateLimit(resp *http.Response) {
 		return
 	}
 	t.Metrics.rateLimit(n)
-	ev := t.Log.Debug()
+	log := zerolog.Ctx(ctx)
+	ev := log.Debug()
 	if n < 100 {
-		ev = t.Log.Warn()
+		ev = log.Warn()
 	}
 	ev.Int("rate_limit_remaining", n).Msg("GitHub rate limit")
 }

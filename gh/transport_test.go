@@ -38,7 +38,7 @@ func scripted(t *testing.T, answers ...func(w http.ResponseWriter)) (*httptest.S
 
 func testTransport(reg prometheus.Registerer) (*Transport, *[]time.Duration) {
 	var waits []time.Duration
-	tr := &Transport{Metrics: NewMetrics(reg), Log: zerolog.Nop(), Policy: RetryPolicy{MaxWait: 10 * time.Second}}
+	tr := &Transport{Metrics: NewMetrics(reg), Policy: RetryPolicy{MaxWait: 10 * time.Second}}
 	tr.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 	return tr, &waits
 }
@@ -119,6 +119,22 @@ func TestTransportRecordsCallsAndRateLimit(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(tr.Metrics.calls.WithLabelValues("POST", "201")); got != 1 {
 		t.Errorf("calls{POST,201} = %v, want 1", got)
+	}
+}
+
+// A retry is logged with the logger of the request's context, so the line
+// names the repository, PR and delivery the request was made for.
+func TestTransportLogsRetriesWithTheRequestsLogger(t *testing.T) {
+	srv, _ := scripted(t, func(w http.ResponseWriter) { w.WriteHeader(502) })
+	tr, _ := testTransport(prometheus.NewRegistry())
+	var logs strings.Builder
+	log := zerolog.New(&logs).With().Str("github_delivery_id", "d-42").Str("repo", "acme/infra").Int("pr", 7).Logger()
+	do(t, tr, log.WithContext(context.Background()), "GET", srv.URL)
+	line, _, _ := strings.Cut(logs.String(), "\n")
+	for _, want := range []string{`"github_delivery_id":"d-42"`, `"repo":"acme/infra"`, `"pr":7`, `"status":502`, `server error, retrying`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("retry log line %q lacks %s", line, want)
+		}
 	}
 }
 

@@ -40,9 +40,12 @@ type Base struct {
 	AllowForkPlans bool
 }
 
-// pr builds the ops view of a pull request, with a logger carrying the
-// repository and number, and a context in which GitHub's 404s are retried
-// briefly (the event may be ahead of GitHub's API replicas).
+// pr builds the ops view of a pull request, and the context to handle it
+// in: its logger (the dispatcher's, which names the event and delivery)
+// gains the repository and number, the way go-githubapp's PreparePRContext
+// does, and travels from here down through ops, planner, applier and gh;
+// GitHub's 404s are retried briefly (the event may be ahead of GitHub's API
+// replicas).
 func (b *Base) pr(ctx context.Context, installation int64, fullName string, number int) (context.Context, ops.PR, error) {
 	repo := splitRepo(fullName)
 	log := zerolog.Ctx(ctx).With().Str("repo", fullName).Int("pr", number).Logger()
@@ -51,7 +54,7 @@ func (b *Base) pr(ctx context.Context, installation int64, fullName string, numb
 	if err != nil {
 		return ctx, ops.PR{}, err
 	}
-	return ctx, ops.PR{Client: c, Repo: repo, Number: number, Log: log}, nil
+	return ctx, ops.PR{Client: c, Repo: repo, Number: number}, nil
 }
 
 func (b *Base) allowed(ctx context.Context, fullName string) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/ops"
@@ -28,7 +29,7 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	full := ev.GetRepo().GetFullName()
 	run := ev.GetCheckRun()
 	name := run.GetName()
-	if name != "tugboat" && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
+	if name != ops.CheckEarlyFailure && !strings.HasPrefix(name, ops.CheckPrefix) || !h.allowed(ctx, full) {
 		return nil
 	}
 	var identifier string
@@ -49,12 +50,12 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	if err != nil {
 		return err
 	}
-	pr.Log = pr.Log.With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger()
+	ctx = zerolog.Ctx(ctx).With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger().WithContext(ctx)
 	if identifier == ops.ActionApply {
 		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(comments.Command{Verb: comments.VerbApply}))
 	}
 	var envs []string
-	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && env != "config" {
+	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && name != ops.CheckConfig {
 		envs = []string{env}
 	}
 	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr, Envs: envs})

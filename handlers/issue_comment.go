@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/ops"
@@ -37,7 +38,8 @@ func (h IssueComment) Handle(ctx context.Context, _, _ string, payload []byte) e
 	if err != nil {
 		return err
 	}
-	pr.Log = pr.Log.With().Str("user", author).Logger()
+	ctx = zerolog.Ctx(ctx).With().Str("user", author).Logger().WithContext(ctx)
+	log := zerolog.Ctx(ctx)
 	var usage *comments.UsageError
 	if errors.As(perr, &usage) {
 		return h.Ops.Reply(ctx, pr, usage.Error())
@@ -45,9 +47,9 @@ func (h IssueComment) Handle(ctx context.Context, _, _ string, payload []byte) e
 	if perr != nil {
 		return perr
 	}
-	pr.Log.Info().Str("command", cmd.String()).Msg("command")
+	log.Info().Str("command", cmd.String()).Msg("command")
 	if err := pr.Client.React(ctx, pr.Repo, ev.GetComment().GetID(), "eyes"); err != nil {
-		pr.Log.Warn().Err(err).Msg("could not react to the command")
+		log.Warn().Err(err).Msg("could not react to the command")
 	}
 	switch cmd.Verb {
 	case comments.VerbHelp:
@@ -61,7 +63,7 @@ func (h IssueComment) Handle(ctx context.Context, _, _ string, payload []byte) e
 				return err
 			}
 			if !ok {
-				pr.Log.Info().Msg("/plan from someone without write access: refused")
+				log.Info().Msg("/plan from someone without write access: refused")
 				return h.Ops.Reply(ctx, pr, comments.ForkReply(false))
 			}
 		}

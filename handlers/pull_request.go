@@ -43,7 +43,7 @@ func (h PullRequest) Handle(ctx context.Context, _, _ string, payload []byte) er
 	if err != nil {
 		return err
 	}
-	pr.Log = pr.Log.With().Str("action", action).Logger()
+	ctx = zerolog.Ctx(ctx).With().Str("action", action).Logger().WithContext(ctx)
 	if action == "closed" {
 		return h.Ops.Closed(ctx, pr, ev.GetPullRequest().GetHead().GetSHA())
 	}

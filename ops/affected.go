@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
-	"testing/fstest"
 
 	"github.com/tugboatops/tugboat/config"
 )
@@ -15,20 +15,14 @@ import (
 // changedFiles lists the files that differ between two trees: added,
 // removed or modified. For the base branch head and GitHub's test merge,
 // that is exactly what merging the pull request would change.
-func changedFiles(base, merge fstest.MapFS) []string {
+func changedFiles(base, merge map[string][]byte) []string {
 	var out []string
-	for name, f := range merge {
-		if f.Mode.IsDir() {
-			continue
-		}
-		if b, ok := base[name]; !ok || b.Mode.IsDir() || !bytes.Equal(b.Data, f.Data) {
+	for name, data := range merge {
+		if b, ok := base[name]; !ok || !bytes.Equal(b, data) {
 			out = append(out, name)
 		}
 	}
-	for name, f := range base {
-		if f.Mode.IsDir() {
-			continue
-		}
+	for name := range base {
 		if _, ok := merge[name]; !ok {
 			out = append(out, name)
 		}
@@ -50,7 +44,7 @@ func touches(changed []string, dir string) bool {
 // affected reports whether the pull request changes what env deploys:
 // files under its path changed, or its rendered output (which may draw on
 // files elsewhere, such as a Kustomize base) differs between base and merge.
-func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge fstest.MapFS, changed []string) (bool, error) {
+func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge fs.FS, changed []string) (bool, error) {
 	if len(changed) == 0 {
 		return false, nil
 	}
@@ -70,7 +64,7 @@ func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge 
 
 // renderDigest is a canonical text of an environment's render: objects and
 // problems, sorted.
-func (o *Ops) renderDigest(ctx context.Context, tree fstest.MapFS, env config.Environment) (string, error) {
+func (o *Ops) renderDigest(ctx context.Context, tree fs.FS, env config.Environment) (string, error) {
 	objs, probs, err := o.renderer.Render(ctx, tree, env)
 	if err != nil {
 		return "", fmt.Errorf("render %s: %w", env.Name, err)

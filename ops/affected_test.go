@@ -1,26 +1,22 @@
 package ops
 
 import (
-	"io/fs"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/tugboatops/tugboat/planner"
 )
 
 func TestChangedFilesAndTouches(t *testing.T) {
-	base := fstest.MapFS{
-		"deploy/staging/a.yaml": {Data: []byte("a")},
-		"deploy/prod/b.yaml":    {Data: []byte("b")},
-		"gone.txt":              {Data: []byte("x")},
-		"deploy/staging":        {Mode: fs.ModeDir},
+	base := map[string][]byte{
+		"deploy/staging/a.yaml": []byte("a"),
+		"deploy/prod/b.yaml":    []byte("b"),
+		"gone.txt":              []byte("x"),
 	}
-	merge := fstest.MapFS{
-		"deploy/staging/a.yaml":  {Data: []byte("a2")},
-		"deploy/prod/b.yaml":     {Data: []byte("b")},
-		"deploy/stagingx/c.yaml": {Data: []byte("c")},
-		"deploy/staging":         {Mode: fs.ModeDir},
+	merge := map[string][]byte{
+		"deploy/staging/a.yaml":  []byte("a2"),
+		"deploy/prod/b.yaml":     []byte("b"),
+		"deploy/stagingx/c.yaml": []byte("c"),
 	}
 	changed := changedFiles(base, merge)
 	if got := strings.Join(changed, ","); got != "deploy/staging/a.yaml,deploy/stagingx/c.yaml,gone.txt" {

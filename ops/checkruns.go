@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/gh"
 )
@@ -18,8 +20,17 @@ var (
 	replanAction = gh.Action{Label: "Re-plan", Description: "Plan this environment again", Identifier: ActionReplan}
 )
 
-// CheckPrefix starts the name of every environment's check run.
-const CheckPrefix = "tugboat/"
+// The names of tugboat's check runs.
+const (
+	// CheckPrefix starts the name of every environment's check run
+	// (CheckPrefix + env) and of CheckConfig.
+	CheckPrefix = "tugboat/"
+	// CheckEarlyFailure reports a failure that came before any environment
+	// was known (see failEarly).
+	CheckEarlyFailure = "tugboat"
+	// CheckConfig validates the .tugboat.yaml a pull request changes.
+	CheckConfig = CheckPrefix + "config"
+)
 
 func checkName(env string) string { return CheckPrefix + env }
 
@@ -52,7 +63,7 @@ func (r *planRun) concludeFailed(ctx context.Context, results []*envResult, caus
 			continue
 		}
 		if err := r.conclude(ctx, res, out, ""); err != nil {
-			r.req.Log.Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
+			zerolog.Ctx(ctx).Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/gh"
 )
@@ -89,7 +91,7 @@ func (o *Ops) minimize(ctx context.Context, pr PR, cms []gh.Comment) {
 			continue
 		}
 		if err := pr.Client.MinimizeOutdated(ctx, cm.NodeID); err != nil {
-			pr.Log.Warn().Err(err).Int64("comment", cm.ID).Msg("could not minimize an outdated comment")
+			zerolog.Ctx(ctx).Warn().Err(err).Int64("comment", cm.ID).Msg("could not minimize an outdated comment")
 			continue
 		}
 		o.mu.Lock()
@@ -128,7 +130,7 @@ func (o *Ops) Reply(ctx context.Context, pr PR, body string) error {
 // conflict tells a conflicting pull request why it gets no plan, once per
 // head commit, and hides the plans of earlier commits.
 func (o *Ops) conflict(ctx context.Context, pr PR, p *gh.PullRequest) error {
-	pr.Log.Info().Str("head", short(p.HeadSHA)).Msg("pull request conflicts with its base: not planned")
+	zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(p.HeadSHA)).Msg("pull request conflicts with its base: not planned")
 	return o.NoteOnce(ctx, pr, "conflict-"+p.HeadSHA, comments.ConflictReply(p.HeadSHA))
 }
 

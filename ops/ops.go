@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
 	"github.com/tugboatops/tugboat/planner"
@@ -53,7 +51,6 @@ type Options struct {
 	// Timeout bounds one PlanPR (default 10 min).
 	Timeout time.Duration
 	Metrics *Metrics
-	Log     zerolog.Logger
 }
 
 // New returns Ops planning with p and rendering with r.
@@ -68,22 +65,10 @@ func New(p Planner, r Renderer, opts Options) *Ops {
 }
 
 // PR names the pull request an operation is about, with the client of the
-// installation that may act on it.
+// installation that may act on it. The logger travels in the operation's
+// context (zerolog.Ctx), carrying repository, PR and delivery id.
 type PR struct {
 	Client *gh.Client
 	Repo   gh.Repo
 	Number int
-	// Log carries repo, PR and delivery id.
-	Log zerolog.Logger
-}
-
-// plannerFor gives the real planner the request's logger, so its lines
-// carry repository, PR and delivery id too. Other Planners are used as is.
-func (o *Ops) plannerFor(log zerolog.Logger) Planner {
-	if p, ok := o.planner.(*planner.Planner); ok {
-		cp := *p
-		cp.Log = log
-		return &cp
-	}
-	return o.planner
 }

@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
 )
 
 // checkNewConfig validates the .tugboat.yaml a pull request brings, on a
-// check run tugboat/config with an annotation per problem.
+// check run CheckConfig with an annotation per problem.
 func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
-	cr := gh.CheckRun{Name: "tugboat/config", HeadSHA: r.pr.HeadSHA, Status: "completed"}
+	cr := gh.CheckRun{Name: CheckConfig, HeadSHA: r.pr.HeadSHA, Status: "completed"}
 	_, err := config.ParseRepo(data, config.RepoFile)
 	var errs config.Errors
 	switch {
@@ -37,6 +39,6 @@ func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 		cr.Conclusion, cr.Title, cr.Summary = comments.ConclusionFailure, config.RepoFile+" is invalid", err.Error()
 	}
 	if _, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, cr); err != nil {
-		r.req.Log.Error().Err(err).Msg("could not post the config check")
+		zerolog.Ctx(ctx).Error().Err(err).Msg("could not post the config check")
 	}
 }

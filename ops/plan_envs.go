@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/comments"
@@ -34,7 +35,7 @@ func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, change
 			continue
 		}
 		g.Go(func() error {
-			ok, err := r.o.affected(gctx, env, r.base.Files, r.merge.Files, changed)
+			ok, err := r.o.affected(gctx, env, r.baseFS, r.mergeFS, changed)
 			res.affected = ok
 			return err
 		})
@@ -74,17 +75,17 @@ func anyAffected(results []*envResult) bool {
 // run's conclusion, so the success is a new run with the same name: GitHub
 // shows the newest.
 func (r *planRun) clearEarlyFailure(ctx context.Context) {
-	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, "tugboat")
+	ids, err := r.req.Client.FailedCheckRuns(ctx, r.req.Repo, r.pr.HeadSHA, CheckEarlyFailure)
 	if err != nil {
-		r.req.Log.Warn().Err(err).Msg("could not look for an earlier failure to clear")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not look for an earlier failure to clear")
 		return
 	}
 	if len(ids) > 0 {
-		_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{Name: "tugboat", HeadSHA: r.pr.HeadSHA, Status: "completed",
+		_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{Name: CheckEarlyFailure, HeadSHA: r.pr.HeadSHA, Status: "completed",
 			Conclusion: comments.ConclusionSuccess, Title: "Planned after an earlier failure",
 			Summary: "An earlier attempt to plan this commit failed; it has been planned since. The environments' check runs (tugboat/<env>) have the plans."})
 		if err != nil {
-			r.req.Log.Warn().Err(err).Msg("could not clear an earlier failure")
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not clear an earlier failure")
 		}
 	}
 }

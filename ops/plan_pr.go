@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/comments"
@@ -45,13 +47,13 @@ type envResult struct {
 func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 	ctx, cancel := context.WithTimeout(ctx, o.opts.Timeout)
 	defer cancel()
-	c, repo, log := req.Client, req.Repo, req.Log
+	c, repo := req.Client, req.Repo
 	pr, err := c.PullRequest(ctx, repo, req.Number, o.opts.Mergeable)
 	if err != nil {
 		return err
 	}
 	if pr.State != "open" {
-		log.Info().Str("state", pr.State).Msg("pull request is not open: not planned")
+		zerolog.Ctx(ctx).Info().Str("state", pr.State).Msg("pull request is not open: not planned")
 		return nil
 	}
 	if !pr.Mergeable {
@@ -77,6 +79,8 @@ type planRun struct {
 	baseSHA  string
 	base     *gh.Tree
 	merge    *gh.Tree
+	// baseFS and mergeFS are the trees as the renderer reads them.
+	baseFS, mergeFS fs.FS
 }
 
 // fetch downloads the base branch head and the test merge commit.
@@ -90,29 +94,34 @@ func (r *planRun) fetch(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { r.base, err = c.Tarball(gctx, repo, baseSHA); return })
 	g.Go(func() (err error) { r.merge, err = c.Tarball(gctx, repo, r.mergeSHA); return })
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.baseFS, r.mergeFS = planner.NewMemFS(r.base.Files), planner.NewMemFS(r.merge.Files)
+	return nil
 }
 
 // failEarly reports a failure that came before any environment was known
-// on a check run named "tugboat", so it is never silent.
+// on the check run CheckEarlyFailure, so it is never silent.
 func (r *planRun) failEarly(ctx context.Context, cause error) {
 	out := comments.CheckRunError(cause)
 	_, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, gh.CheckRun{
-		Name: "tugboat", HeadSHA: r.pr.HeadSHA, Status: "completed", Conclusion: out.Conclusion,
+		Name: CheckEarlyFailure, HeadSHA: r.pr.HeadSHA, Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
 	})
 	if err != nil {
-		r.req.Log.Error().Err(err).Msg("could not report the failure on a check run")
+		zerolog.Ctx(ctx).Error().Err(err).Msg("could not report the failure on a check run")
 	}
 }
 
 func (r *planRun) plan(ctx context.Context) error {
-	log := r.req.Log.With().Str("head", short(r.pr.HeadSHA)).Str("merge", short(r.mergeSHA)).Logger()
+	log := zerolog.Ctx(ctx).With().Str("head", comments.ShortSHA(r.pr.HeadSHA)).Str("merge", comments.ShortSHA(r.mergeSHA)).Logger()
+	ctx = log.WithContext(ctx)
 	baseCfgData, hasBaseCfg := r.base.Files[config.RepoFile]
 	mergeCfgData, hasMergeCfg := r.merge.Files[config.RepoFile]
-	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData.Data, mergeCfgData.Data))
+	configChanged := hasMergeCfg && (!hasBaseCfg || !bytes.Equal(baseCfgData, mergeCfgData))
 	if configChanged {
-		r.checkNewConfig(ctx, mergeCfgData.Data)
+		r.checkNewConfig(ctx, mergeCfgData)
 	}
 	if !hasBaseCfg {
 		log.Info().Msg("no " + config.RepoFile + " on the base branch: nothing to plan")
@@ -126,7 +135,7 @@ func (r *planRun) plan(ctx context.Context) error {
 		}
 		return nil
 	}
-	cfg, err := config.ParseRepo(baseCfgData.Data, config.RepoFile)
+	cfg, err := config.ParseRepo(baseCfgData, config.RepoFile)
 	if err != nil {
 		r.failEarly(ctx, fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err))
 		return nil
@@ -233,14 +242,16 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			defer func() {
 				if v := recover(); v != nil {
 					res.plan, res.failure = nil, fmt.Errorf("planning crashed: %v", v)
-					r.req.Log.Error().Str("env", res.env.Name).Str("stack", string(debug.Stack())).Msg("planning crashed")
+					zerolog.Ctx(ctx).Error().Str("env", res.env.Name).Str("stack", string(debug.Stack())).Msg("planning crashed")
 				}
 			}()
 			start := time.Now()
-			log := r.req.Log.With().Str("env", res.env.Name).Logger()
-			p, err := r.o.plannerFor(log).Plan(ctx, planner.Input{
-				Repo: r.merge.Files, BaseRepo: r.base.Files, RepoName: r.req.Repo.FullName(),
-				Env: res.env, HeadSHA: r.mergeSHA, BaseSHA: r.baseSHA,
+			// The planner logs through the context: name the environment
+			// and its cluster there once.
+			log := zerolog.Ctx(ctx).With().Str("env", res.env.Name).Str("cluster", res.env.Cluster).Logger()
+			p, err := r.o.planner.Plan(log.WithContext(ctx), planner.Input{
+				Repo: r.mergeFS, BaseRepo: r.baseFS, RepoName: r.req.Repo.FullName(),
+				Env: res.env, Commit: r.mergeSHA, BaseSHA: r.baseSHA,
 			})
 			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
 			if err != nil {
@@ -266,11 +277,4 @@ func (r *planRun) repoURL() string {
 		return ""
 	}
 	return strings.TrimSuffix(r.o.opts.WebURL, "/") + "/" + r.req.Repo.FullName()
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -88,13 +88,14 @@ func newFixtureFor(t *testing.T, cfg *rest.Config) *fixture {
 	ns := strings.Trim(name, "-") + "-" + hex.EncodeToString(suffix)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
+	// The planner logs through the context.
+	ctx = zerolog.New(logs).Level(zerolog.DebugLevel).WithContext(ctx)
 	return &fixture{
 		t: t, ctx: ctx, kc: kc, ns: ns, repo: "acme/" + ns, logs: logs,
 		planner: &Planner{
 			Clusters:  reg,
 			DigestKey: testDigestKey,
 			Renderer:  &Renderer{Exe: exe, Env: []string{"TUGBOAT_RENDER_CHILD=1"}},
-			Log:       zerolog.New(logs).Level(zerolog.DebugLevel),
 		},
 	}
 }
@@ -117,7 +118,7 @@ func (f *fixture) files(kv ...string) fstest.MapFS {
 
 func (f *fixture) plan(env config.Environment, head, base fstest.MapFS) *Plan {
 	f.t.Helper()
-	in := Input{Repo: head, RepoName: f.repo, Env: env, HeadSHA: "head"}
+	in := Input{Repo: head, RepoName: f.repo, Env: env, Commit: "head"}
 	if base != nil {
 		in.BaseRepo = base
 	}

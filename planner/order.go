@@ -79,13 +79,13 @@ func dangerOf(ref ObjectRef, action Action) string {
 		return ""
 	}
 	switch {
-	case ref.Group == "" && ref.Kind == "Namespace":
+	case ref.IsNamespace():
 		return "deletes the namespace and every object in it"
 	case ref.Group == "" && ref.Kind == "PersistentVolumeClaim":
 		return "deletes the claim; its volume and data may be deleted with it"
 	case ref.Group == "" && ref.Kind == "PersistentVolume":
 		return "deletes the volume; its data may be lost"
-	case ref.Group == "apiextensions.k8s.io" && ref.Kind == "CustomResourceDefinition":
+	case ref.IsCRD():
 		return "deletes the CRD and every custom resource of its kind"
 	}
 	return ""

@@ -51,7 +51,6 @@ type Planner struct {
 	Concurrency int
 	// PingTimeout bounds the reachability check; 0 means DefaultPingTimeout.
 	PingTimeout time.Duration
-	Log         zerolog.Logger
 
 	// listThreshold overrides when live objects are LISTed rather than
 	// read one by one (for benchmarks); 0 means the package default.
@@ -60,14 +59,15 @@ type Planner struct {
 
 // Plan renders in.Repo (and in.BaseRepo) for in.Env and diffs it against
 // the environment's cluster. Problems with the repository or the cluster
-// are in the Plan; the error is for failures of the planner itself.
+// are in the Plan; the error is for failures of the planner itself. It logs
+// to zerolog.Ctx(ctx), whose logger the caller has given the request's
+// fields (repository, PR, environment, cluster).
 func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	if len(p.DigestKey) == 0 {
 		return nil, errors.New("plan: no digest key configured")
 	}
 	start := time.Now()
-	log := p.Log.With().Str("repo", in.RepoName).Str("env", in.Env.Name).Str("cluster", in.Env.Cluster).Logger()
-	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, HeadSHA: in.HeadSHA}
+	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, Commit: in.Commit}
 	red := newRedactor()
 
 	cluster, err := p.Clusters.Cluster(in.Env.Cluster)
@@ -105,7 +105,7 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	}
 	p.finish(plan, red, secrets)
 	c := plan.Counts()
-	log.Info().Int("objects", len(r.head)).Int("create", c.Create).Int("update", c.Update).
+	zerolog.Ctx(ctx).Info().Int("objects", len(r.head)).Int("create", c.Create).Int("update", c.Update).
 		Int("delete", c.Delete).Int("unchanged", c.Unchanged).Int("problems", len(plan.Problems)).
 		Dur("render", r.renderTook).Dur("validate", rendered.Sub(start)-r.renderTook).
 		Dur("dryrun", time.Since(rendered)).Dur("took", time.Since(start)).Msg("planned")
@@ -219,7 +219,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 			problems = append(problems, Problem{Source: o.Source, Object: t.ref.String(), Message: err.Error()})
 			continue
 		}
-		if isNamespace(t.ref) || isCRD(t.ref) {
+		if t.ref.IsNamespace() || t.ref.IsCRD() {
 			first = append(first, t)
 		} else {
 			rest = append(rest, t)
@@ -248,7 +248,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 	collect(first, outs)
 	created := map[string]bool{}
 	for i, o := range outs {
-		if isNamespace(first[i].ref) && o.change.Action == ActionCreate {
+		if first[i].ref.IsNamespace() && o.change.Action == ActionCreate {
 			created[first[i].ref.Name] = true
 		}
 	}
@@ -299,7 +299,7 @@ func (p *Planner) finish(plan *Plan, red *redactor, secrets []secretValues) *Pla
 func definedKinds(objs []Object) map[schema.GroupKind]bool {
 	kinds := map[schema.GroupKind]bool{}
 	for _, o := range objs {
-		if !isCRD(refOf(o.Obj)) {
+		if !refOf(o.Obj).IsCRD() {
 			continue
 		}
 		group, _, _ := unstructuredString(o.Obj.Object, "spec", "group")
@@ -309,10 +309,4 @@ func definedKinds(objs []Object) map[schema.GroupKind]bool {
 		}
 	}
 	return kinds
-}
-
-func isNamespace(r ObjectRef) bool { return r.Group == "" && r.Kind == "Namespace" }
-
-func isCRD(r ObjectRef) bool {
-	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
 }

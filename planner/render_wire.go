@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"testing/fstest"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -126,7 +125,7 @@ func writeRequest(w io.Writer, repo fs.FS, files []repoFile, envPath string, lim
 
 // readRequest reads a request into an in-memory tree, enforcing the
 // repository limit the request itself states.
-func readRequest(r io.Reader) (*renderRequest, fstest.MapFS, error) {
+func readRequest(r io.Reader) (*renderRequest, *MemFS, error) {
 	tr := tar.NewReader(r)
 	h, err := tr.Next()
 	if err != nil {
@@ -140,7 +139,7 @@ func readRequest(r io.Reader) (*renderRequest, fstest.MapFS, error) {
 		return nil, nil, fmt.Errorf("read request: %w", err)
 	}
 	lim := Limits(req.Limits).withDefaults()
-	files := fstest.MapFS{}
+	files := map[string][]byte{}
 	var total int64
 	for {
 		h, err := tr.Next()
@@ -162,9 +161,9 @@ func readRequest(r io.Reader) (*renderRequest, fstest.MapFS, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("read repository: %w", err)
 		}
-		files[name[len(repoPrefix):]] = &fstest.MapFile{Data: data, Mode: 0o600}
+		files[name[len(repoPrefix):]] = data
 	}
-	return &req, files, nil
+	return &req, NewMemFS(files), nil
 }
 
 func toWire(objs []Object, probs []Problem) renderResponse {

@@ -37,6 +37,14 @@ func (r ObjectRef) String() string {
 	return r.Kind + "/" + r.Namespace + "/" + r.Name
 }
 
+// IsNamespace reports whether r names a Namespace.
+func (r ObjectRef) IsNamespace() bool { return r.Group == "" && r.Kind == "Namespace" }
+
+// IsCRD reports whether r names a CustomResourceDefinition.
+func (r ObjectRef) IsCRD() bool {
+	return r.Group == "apiextensions.k8s.io" && r.Kind == "CustomResourceDefinition"
+}
+
 // Location is where in the repository an object or problem comes from.
 // File is relative to the repository root; Line is 1-based, 0 when unknown.
 type Location struct {
@@ -77,11 +85,12 @@ type Counts struct {
 }
 
 // Plan is the diff of one environment: what applying the repository at
-// HeadSHA would do to the cluster now.
+// Commit would do to the cluster now.
 type Plan struct {
 	Env     string
 	Cluster string
-	HeadSHA string
+	// Commit is Input.Commit: the commit planned.
+	Commit string
 	// Changes are in a deterministic order: CRDs, Namespaces, then by kind
 	// order, namespace and name.
 	Changes  []Change
@@ -126,6 +135,10 @@ type Input struct {
 	// an environment of the same name in one cluster never prune each other.
 	RepoName string
 	Env      config.Environment
-	HeadSHA  string
-	BaseSHA  string
+	// Commit is the commit Repo is a tree of (for a PR: the test merge
+	// commit, not the PR's head). It is shown with the plan and recorded
+	// on the cluster when applied; "" when unknown.
+	Commit string
+	// BaseSHA is the commit BaseRepo is a tree of.
+	BaseSHA string
 }

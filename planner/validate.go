@@ -57,8 +57,7 @@ func (v *validator) problem(src Location, obj, format string, args ...any) {
 func crdsIn(objs []Object) map[schema.GroupKind]crdScope {
 	crds := map[schema.GroupKind]crdScope{}
 	for _, o := range objs {
-		gvk := o.Obj.GroupVersionKind()
-		if gvk.Group != "apiextensions.k8s.io" || gvk.Kind != "CustomResourceDefinition" {
+		if !refOf(o.Obj).IsCRD() {
 			continue
 		}
 		group, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "group")

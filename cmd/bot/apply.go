@@ -79,12 +79,12 @@ func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, e
 	if err != nil {
 		return false, err
 	}
-	a := &applier.Applier{Planner: l.planner, Clusters: l.clusters, Log: l.log}
+	a := &applier.Applier{Planner: l.planner, Clusters: l.clusters}
 	in := l.input
 	p := l.planner
 	for _, env := range l.envs {
 		in.Env = env
-		if !applyEnv(ctx, a, p, in, f, stdout) {
+		if !applyEnv(l.envContext(ctx, env), a, p, in, f, stdout) {
 			return false, nil
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -18,8 +19,8 @@ import (
 // localFlags are what `bot plan` and `bot apply` share: a checkout, the
 // server config, which environments, and which repository it is.
 type localFlags struct {
-	repo, base, config, env, repoName, headSHA string
-	all, verbose                               bool
+	repo, base, config, env, repoName, commit string
+	all, verbose                              bool
 }
 
 // register adds the shared flags; verb is "plan" or "apply".
@@ -30,18 +31,24 @@ func (f *localFlags) register(fs *flag.FlagSet, verb, allHelp string) {
 	fs.StringVar(&f.env, "env", "", "environment to "+verb)
 	fs.BoolVar(&f.all, "all", false, allHelp)
 	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet: what it owns and prunes)")
-	fs.StringVar(&f.headSHA, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
+	fs.StringVar(&f.commit, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 }
 
-// local is what a local command needs: the selected environments and a
-// planner wired to the server config's clusters.
+// local is what a local command needs: the selected environments, a
+// planner wired to the server config's clusters, and the logger (planner
+// and applier log through the context: see envContext).
 type local struct {
 	envs     []config.Environment
 	clusters *kube.Registry
 	planner  *planner.Planner
 	input    planner.Input
 	log      zerolog.Logger
+}
+
+// envContext is ctx with the command's logger, naming env and its cluster.
+func (l *local) envContext(ctx context.Context, env config.Environment) context.Context {
+	return l.log.With().Str("env", env.Name).Str("cluster", env.Cluster).Logger().WithContext(ctx)
 }
 
 // setupLocal reads the checkout's .tugboat.yaml and the server config. An
@@ -52,7 +59,11 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 	if f.verbose {
 		level = zerolog.InfoLevel
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+	logc := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp()
+	if f.repoName != "" {
+		logc = logc.Str("repo", f.repoName)
+	}
+	log := logc.Logger()
 
 	data, err := os.ReadFile(filepath.Join(f.repo, config.RepoFile))
 	if err != nil {
@@ -90,7 +101,7 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 		return nil, fmt.Errorf("find own executable for the render child: %w", err)
 	}
 	reg := kube.NewRegistry(clusterSpecs(server))
-	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, HeadSHA: f.headSHA}
+	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, Commit: f.commit}
 	if f.base != "" {
 		in.BaseRepo = os.DirFS(f.base)
 	}
@@ -101,7 +112,6 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 			Clusters:  reg,
 			DigestKey: key,
 			Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
-			Log:       log,
 		},
 		input: in,
 		log:   log,

@@ -73,7 +73,7 @@ func plan(ctx context.Context, f planFlags, stderr io.Writer) ([]*planner.Plan, 
 	var plans []*planner.Plan
 	for _, env := range l.envs {
 		in.Env = env
-		pl, err := l.planner.Plan(ctx, in)
+		pl, err := l.planner.Plan(l.envContext(ctx, env), in)
 		if err != nil {
 			return nil, err
 		}

@@ -50,7 +50,7 @@ type jsonReport struct {
 type jsonPlan struct {
 	Env      string         `json:"env"`
 	Cluster  string         `json:"cluster"`
-	HeadSHA  string         `json:"headSHA"`
+	Commit   string         `json:"headSHA"` // version 1's name for the commit planned, kept: fields are never renamed
 	Digest   string         `json:"digest"`
 	Counts   planner.Counts `json:"counts"`
 	Changes  []jsonChange   `json:"changes"`
@@ -83,7 +83,7 @@ type jsonProblem struct {
 func newJSONReport(plans []*planner.Plan) jsonReport {
 	rep := jsonReport{Version: jsonVersion, Plans: []jsonPlan{}}
 	for _, p := range plans {
-		jp := jsonPlan{Env: p.Env, Cluster: p.Cluster, HeadSHA: p.HeadSHA, Digest: p.Digest,
+		jp := jsonPlan{Env: p.Env, Cluster: p.Cluster, Commit: p.Commit, Digest: p.Digest,
 			Counts: p.Counts(), Changes: []jsonChange{}, Problems: []jsonProblem{}}
 		for _, c := range p.Changes {
 			jp.Changes = append(jp.Changes, jsonChange{

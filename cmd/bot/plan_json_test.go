@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/plans.json")
 // environment without changes (whose lists must be [], not null).
 func jsonPlans() []*planner.Plan {
 	staging := &planner.Plan{
-		Env: "staging", Cluster: "staging-cluster", HeadSHA: "0123456789abcdef0123456789abcdef01234567",
+		Env: "staging", Cluster: "staging-cluster", Commit: "0123456789abcdef0123456789abcdef01234567",
 		Changes: []planner.Change{
 			{Ref: planner.ObjectRef{Version: "v1", Kind: "Namespace", Name: "apps"}, Action: planner.ActionCreate,
 				Diff:   "--- live\n+++ planned\n@@ -0,0 +1,4 @@\n+apiVersion: v1\n+kind: Namespace\n+metadata:\n+  name: apps\n",

@@ -42,16 +42,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	level, _ := zerolog.ParseLevel(cfg.LogLevel)
 	log := zerolog.New(stderr).Level(level).With().Timestamp().Logger()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(log.WithContext(ctx), cfg); err != nil {
 		log.Error().Err(err).Msg("bot serve stopped")
 		return 1
 	}
 	return 0
 }
 
-// serve runs the server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg *config.Server, log zerolog.Logger) error {
-	app, err := wire(ctx, cfg, log)
+// serve runs the server until ctx ends, then shuts down gracefully. It
+// logs to zerolog.Ctx(ctx), the base logger of everything it runs.
+func serve(ctx context.Context, cfg *config.Server) error {
+	log := zerolog.Ctx(ctx)
+	app, err := wire(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -70,12 +72,14 @@ func serve(ctx context.Context, cfg *config.Server, log zerolog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: no new webhooks, draining the queue")
-	hctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	// ctx has ended: the shutdown gets contexts of its own, with the logger.
+	base := log.WithContext(context.Background())
+	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn().Err(err).Msg("http shutdown")
 	}
-	qctx, qcancel := context.WithTimeout(context.Background(), queueShutdownTimeout)
+	qctx, qcancel := context.WithTimeout(base, queueShutdownTimeout)
 	defer qcancel()
 	if err := app.scheduler.Shutdown(qctx); err != nil {
 		return fmt.Errorf("drain the webhook queue: %w", err)

@@ -32,8 +32,10 @@ type app struct {
 const maxWebhookBytes = 26 << 20
 
 // wire builds the server from its config: GitHub clients, planner, ops,
-// handlers, queue and HTTP routes.
-func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, error) {
+// handlers, queue and HTTP routes. ctx carries the base logger; every
+// webhook's context gets it too (withLogger), and from there it travels
+// down to the engines.
+func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ghMetrics := gh.NewMetrics(reg)
@@ -42,16 +44,16 @@ func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, er
 	creator := githubapp.NewClientCreator(ghc.V3APIURL, ghc.V4APIURL, ghc.App.IntegrationID, []byte(ghc.App.PrivateKey),
 		githubapp.WithClientUserAgent("tugboat"),
 		githubapp.WithClientTimeout(2*time.Minute),
-		githubapp.WithClientMiddleware(gh.Middleware(gh.RetryPolicy{}, ghMetrics, log)))
+		githubapp.WithClientMiddleware(gh.Middleware(gh.RetryPolicy{}, ghMetrics)))
 	creator, err := githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client cache: %w", err)
 	}
 	factory := &gh.Factory{
 		Creator:  creator,
-		Download: &http.Client{Transport: &gh.Transport{Metrics: ghMetrics, Log: log}, Timeout: 5 * time.Minute},
+		Download: &http.Client{Transport: &gh.Transport{Metrics: ghMetrics}, Timeout: 5 * time.Minute},
 	}
-	slug, err := appSlug(ctx, factory, log)
+	slug, err := appSlug(ctx, factory)
 	if err != nil {
 		return nil, err
 	}
@@ -66,14 +68,14 @@ func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, er
 	}
 	clusters := kube.NewRegistry(clusterSpecs(cfg))
 	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}}
-	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer, Log: log}
+	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
-	o := ops.New(pl, renderer, ops.Options{BotLogin: botLogin, WebURL: ghc.WebURL, Metrics: ops.NewMetrics(reg), Log: log})
+	o := ops.New(pl, renderer, ops.Options{BotLogin: botLogin, WebURL: ghc.WebURL, Metrics: ops.NewMetrics(reg)})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
 	qm := queue.NewMetrics(reg)
-	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Log: log, Metrics: qm})
+	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
 	dispatcher := githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
 			handlers.CheckRun{Base: base}, handlers.Installation{Base: base}},
@@ -84,7 +86,7 @@ func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, er
 	)
 
 	mux := http.NewServeMux()
-	mux.Handle("POST "+githubapp.DefaultWebhookRoute, withLogger(log, http.MaxBytesHandler(dispatcher, maxWebhookBytes)))
+	mux.Handle("POST "+githubapp.DefaultWebhookRoute, withLogger(*zerolog.Ctx(ctx), http.MaxBytesHandler(dispatcher, maxWebhookBytes)))
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
 	mux.Handle("GET /readyz", readyz(clusters))
 	mux.Handle("GET /metrics", metricsHandler(reg))
@@ -93,7 +95,7 @@ func wire(ctx context.Context, cfg *config.Server, log zerolog.Logger) (*app, er
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may
 // start before its network does.
-func appSlug(ctx context.Context, f *gh.Factory, log zerolog.Logger) (string, error) {
+func appSlug(ctx context.Context, f *gh.Factory) (string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		slug, err := f.AppSlug(ctx)
@@ -103,12 +105,13 @@ func appSlug(ctx context.Context, f *gh.Factory, log zerolog.Logger) (string, er
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return "", fmt.Errorf("cannot reach GitHub as the app (check github.v3_api_url, integration_id and the private key): %w", err)
 		}
-		log.Warn().Err(err).Msg("GitHub not reachable yet, retrying")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("GitHub not reachable yet, retrying")
 		time.Sleep(time.Second)
 	}
 }
 
-// withLogger gives the dispatcher a logger to add the event and delivery to.
+// withLogger gives the dispatcher a logger to add the event and delivery to:
+// a webhook's context descends from the HTTP server's, not from serve's.
 func withLogger(log zerolog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tugboatops/tugboat/comments"
 )
 
 func main() {
@@ -142,7 +144,7 @@ func runPush(ctx context.Context, f flags, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sandbox --push:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "pushed %s to %s: %s\n", short(res.SHA), prBranch, res.Message)
+	fmt.Fprintf(stdout, "pushed %s to %s: %s\n", comments.ShortSHA(res.SHA), prBranch, res.Message)
 	for _, p := range res.Written {
 		fmt.Fprintf(stdout, "  M %s\n", p)
 	}

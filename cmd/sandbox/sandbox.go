@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/internal/githubtest"
 	"github.com/tugboatops/tugboat/internal/kubetest"
 )
@@ -196,7 +197,7 @@ func (s *Sandbox) deployMain(ctx context.Context, bin, cfg string) error {
 	if err != nil {
 		return fmt.Errorf("deploy main: %w", err)
 	}
-	s.p.printf("main (%s) deployed to %v and converged in %s", short(s.MainSHA), clusterNames, since(t))
+	s.p.printf("main (%s) deployed to %v and converged in %s", comments.ShortSHA(s.MainSHA), clusterNames, since(t))
 	return nil
 }
 
@@ -260,5 +261,3 @@ func randomKey() []byte {
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(100 * time.Millisecond) }
-
-func short(sha string) string { return sha[:min(7, len(sha))] }

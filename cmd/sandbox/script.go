@@ -130,7 +130,7 @@ func (s *Sandbox) currentPlan(want expectedPlan) (planView, error) {
 		c, ok := v.Checks[name]
 		switch {
 		case !ok:
-			return v, fmt.Errorf("no check run %s on %s", name, short(pr.HeadSHA))
+			return v, fmt.Errorf("no check run %s on %s", name, comments.ShortSHA(pr.HeadSHA))
 		case c.Status != "completed":
 			return v, fmt.Errorf("check run %s is %s", name, c.Status)
 		case c.Conclusion != conclusion:
@@ -149,7 +149,7 @@ func (s *Sandbox) currentPlan(want expectedPlan) (planView, error) {
 		v.All = append(v.All, c)
 	}
 	if v.Main.ID == 0 {
-		return v, fmt.Errorf("no plan comment for %s yet", short(pr.HeadSHA))
+		return v, fmt.Errorf("no plan comment for %s yet", comments.ShortSHA(pr.HeadSHA))
 	}
 	for _, row := range want.Rows {
 		if !strings.Contains(v.Main.Body, row) {
@@ -241,13 +241,13 @@ func (s *Sandbox) checkPush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.p.printf("     pushed %s: %s", short(res.SHA), res.Message)
+	s.p.printf("     pushed %s: %s", comments.ShortSHA(res.SHA), res.Message)
 	after, err := s.waitForPlan(ctx, planAfterFollowUp)
 	if err != nil {
 		return err
 	}
 	if after.HeadSHA != res.SHA {
-		return fmt.Errorf("planned %s, pushed %s", short(after.HeadSHA), short(res.SHA))
+		return fmt.Errorf("planned %s, pushed %s", comments.ShortSHA(after.HeadSHA), comments.ShortSHA(res.SHA))
 	}
 	for _, c := range s.GitHub.Comments(repoName, s.PR) {
 		if c.ID == before.Main.ID && c.Minimized != "OUTDATED" {

@@ -37,7 +37,6 @@ type Options struct {
 	// Remember is how many handled delivery ids are kept to recognise
 	// duplicates (default 10,000).
 	Remember int
-	Log      zerolog.Logger
 	Metrics  *Metrics
 }
 
@@ -63,7 +62,10 @@ type Scheduler struct {
 }
 
 type item struct {
-	d        githubapp.Dispatch
+	d githubapp.Dispatch
+	// log is the delivery's logger (event and delivery id), carried across
+	// the queue into the handler's context: the webhook request's own
+	// context ends once the delivery is acknowledged.
 	log      zerolog.Logger
 	received time.Time
 }
@@ -237,7 +239,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 		s.waiting = 0
 		s.wake.Broadcast()
 		s.mu.Unlock()
-		s.opts.Log.Warn().Int("dropped", dropped).Msg("shutdown: gave up draining the event queue")
+		zerolog.Ctx(ctx).Warn().Int("dropped", dropped).Msg("shutdown: gave up draining the event queue")
 		<-done
 		return ctx.Err()
 	}
