@@ -16,7 +16,7 @@ func TestPlanIgnoreRuleForHPAOwnedReplicas(t *testing.T) {
 	// The HPA takes over spec.replicas.
 	f.applyAs("horizontal-pod-autoscaler", false, `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, namespace: NS}
+metadata: {name: web, namespace: {{NS}}}
 spec:
   replicas: 4
 `)
