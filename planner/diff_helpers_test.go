@@ -173,7 +173,11 @@ func (f *fixture) applyAs(manager string, member bool, y string) {
 		if member {
 			labels = kube.ApplySet{Repo: f.repo, Env: "test"}.MemberLabels()
 		}
-		body, err := PrepareForApply(obj, labels, nil, false).MarshalJSON()
+		sent := PrepareForApply(obj, labels, nil)
+		// Setup YAML stands for what other tools write too: keep the
+		// annotations it gives (client-side apply's last-applied copy).
+		sent.SetAnnotations(obj.GetAnnotations())
+		body, err := sent.MarshalJSON()
 		if err != nil {
 			f.t.Fatal(err)
 		}

@@ -26,6 +26,9 @@ type target struct {
 	ref     ObjectRef
 	mapping *meta.RESTMapping // nil when noDryRun is set
 	ignore  []string
+	// leftOut are the ignore rules' paths the rendered object sets: they
+	// are not sent, and the diff's header says so.
+	leftOut []string
 	// noDryRun says why the object is shown as a create of its rendered
 	// form: its namespace or its CRD is created by this same plan, so the
 	// server cannot dry-run it yet (DESIGN.md decision 2).
@@ -159,14 +162,13 @@ type dryRunState struct {
 func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *outcome) {
 	var st dryRunState
 	if t.noDryRun != "" {
-		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore, false).Object
-		o := e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
+		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore).Object
+		o := e.compare(t, nil, planned, "not dry-run: "+t.noDryRun)
 		return st, &o
 	}
-	if len(t.ignore) > 0 || IsCreateOnly(t.obj.Obj) {
-		// Whether ignored fields are sent, and whether a create-only
-		// object is written at all, depends on whether the object exists:
-		// read it first.
+	if IsCreateOnly(t.obj.Obj) {
+		// Whether a create-only object is written at all depends on
+		// whether it exists: read it first.
 		var err error
 		if st.live, err = e.live(ctx, t); err != nil {
 			o := e.failure(ctx, t, err)
@@ -179,7 +181,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 		}
 	}
 	var err error
-	if st.result, err = e.dryRun(ctx, t, st.live != nil); err != nil {
+	if st.result, err = e.dryRun(ctx, t); err != nil {
 		o := e.failure(ctx, t, err)
 		return st, &o
 	}
@@ -208,7 +210,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 		if rv(live) == result.GetResourceVersion() {
 			break
 		}
-		if result, err = e.dryRun(ctx, t, live != nil); err != nil {
+		if result, err = e.dryRun(ctx, t); err != nil {
 			return e.failure(ctx, t, err)
 		}
 	}
@@ -216,7 +218,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 	if live != nil {
 		liveObj = live.Object
 	}
-	return e.compare(t, liveObj, result.Object, "planned")
+	return e.compare(t, liveObj, result.Object, "")
 }
 
 // consistencyAttempts bounds the re-reads of an object that keeps changing
@@ -231,8 +233,8 @@ func rv(obj *unstructured.Unstructured) string {
 }
 
 // dryRun sends the object as the applier will, with dryRun=All.
-func (e *engine) dryRun(ctx context.Context, t *target, exists bool) (*unstructured.Unstructured, error) {
-	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore, exists).MarshalJSON()
+func (e *engine) dryRun(ctx context.Context, t *target) (*unstructured.Unstructured, error) {
+	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore).MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode object: %w", err)
 	}
@@ -248,8 +250,9 @@ func (e *engine) dryRun(ctx context.Context, t *target, exists bool) (*unstructu
 		})
 }
 
-// compare normalizes both sides, masks Secrets and makes the change.
-func (e *engine) compare(t *target, live, planned map[string]any, label string) outcome {
+// compare normalizes both sides, masks Secrets and makes the change. note,
+// when set, says in the diff's header how the planned side was made.
+func (e *engine) compare(t *target, live, planned map[string]any, note string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -266,7 +269,7 @@ func (e *engine) compare(t *target, live, planned map[string]any, label string) 
 		ch.Action = ActionUnchanged
 		return outcome{change: ch}
 	}
-	diff, err := unifiedDiffLabeled(live, planned, label)
+	diff, err := unifiedDiffLabeled(live, planned, plannedLabel(note, t.leftOut))
 	if err != nil {
 		return e.problem(t, fmt.Sprintf("diff: %v", err))
 	}
@@ -291,4 +294,22 @@ func (e *engine) failure(ctx context.Context, t *target, err error) outcome {
 
 func (e *engine) problem(t *target, msg string) outcome {
 	return outcome{problem: &Problem{Source: t.obj.Source, Object: t.ref.String(), Message: e.redact.redact(msg)}}
+}
+
+// plannedLabel is the planned side's name in a diff header: "planned", with
+// why it was not dry-run and which fields the ignore rules left out, so a
+// reviewer sees in the diff itself that a value of the manifest is not sent
+// (the header is part of the diff, and so of the digest).
+func plannedLabel(note string, leftOut []string) string {
+	var notes []string
+	if note != "" {
+		notes = append(notes, note)
+	}
+	if len(leftOut) > 0 {
+		notes = append(notes, "left out by ignore rules: "+strings.Join(leftOut, ", "))
+	}
+	if len(notes) == 0 {
+		return "planned"
+	}
+	return "planned (" + strings.Join(notes, "; ") + ")"
 }

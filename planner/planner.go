@@ -86,7 +86,10 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	for _, o := range r.head {
 		if isSecret(o.Obj) {
 			red.addSecret(o.Obj.Object)
-			secrets = append(secrets, secretValues{ref: refOf(o.Obj), data: secretData(o.Obj.Object)})
+			// The digest covers the values as sent: ignored keys are not.
+			ref := refOf(o.Obj)
+			sent := PrepareForApply(o.Obj, nil, ignorePathsFor(in.Env.Ignore, ref))
+			secrets = append(secrets, secretValues{ref: ref, data: secretData(sent.Object)})
 		}
 	}
 	if r.pingErr != nil {
@@ -198,6 +201,9 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 		t := &target{obj: o, ref: refOf(o.Obj)}
 		rendered[keyOf(t.ref)] = true
 		t.ignore = ignorePathsFor(in.Env.Ignore, t.ref)
+		if len(t.ignore) > 0 {
+			_, t.leftOut = prepare(o.Obj, nil, t.ignore)
+		}
 		if isSecret(o.Obj) {
 			t.shortSecret = newRedactor().addSecret(o.Obj.Object)
 		}
