@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 )
 
@@ -79,23 +80,25 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 			defer workers.Done()
 			for i := range jobs {
 				t := targets[i]
-				st, done := e.dryRunTarget(ctx, t)
-				if done != nil {
-					set(i, *done)
-					continue
-				}
-				// A worker must not sit idle while its object's LIST is
-				// still on its way: that would stall the dry-runs. The
-				// diff waits in a goroutine of its own instead.
-				if t.group != nil && !st.fetched && !t.group.ready() {
-					waiting.Add(1)
-					go func() {
-						defer waiting.Done()
-						set(i, e.finish(ctx, t, st))
-					}()
-					continue
-				}
-				set(i, e.finish(ctx, t, st))
+				e.protect(ctx, t, func(o outcome) { set(i, o) }, func() {
+					st, done := e.dryRunTarget(ctx, t)
+					if done != nil {
+						set(i, *done)
+						return
+					}
+					// A worker must not sit idle while its object's LIST
+					// is still on its way: that would stall the dry-runs.
+					// The diff waits in a goroutine of its own instead.
+					if t.group != nil && !st.fetched && !t.group.ready() {
+						waiting.Add(1)
+						go func() {
+							defer waiting.Done()
+							e.protect(ctx, t, func(o outcome) { set(i, o) }, func() { set(i, e.finish(ctx, t, st)) })
+						}()
+						return
+					}
+					set(i, e.finish(ctx, t, st))
+				})
 			}
 		}()
 	}
@@ -106,6 +109,21 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 	workers.Wait()
 	waiting.Wait()
 	return out
+}
+
+// protect runs f for target t and turns a panic into a problem of t, so an
+// object the planner chokes on fails its environment's plan (with the
+// panic's first line) and a worker goes on with the next object, instead
+// of the process going down with every plan in it.
+func (e *engine) protect(ctx context.Context, t *target, set func(outcome), f func()) {
+	var err error
+	defer func() {
+		if err != nil {
+			set(e.problem(t, "tugboat failed to plan this object: "+err.Error()))
+		}
+	}()
+	defer panics.Recover(ctx, &err)
+	f()
 }
 
 // startLists groups targets by kind and namespace and starts one LIST for

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 )
 
@@ -143,10 +144,12 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		defer panics.Recover(ctx, &headErr)
 		head, headProbs, headErr = p.Renderer.Render(ctx, in.Repo, in.Env)
 	}()
 	go func() {
 		defer wg.Done()
+		defer panics.Recover(ctx, &pingErr)
 		timeout := p.PingTimeout
 		if timeout <= 0 {
 			timeout = DefaultPingTimeout
@@ -157,6 +160,7 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panics.Recover(ctx, &baseErr)
 			// Base problems are the base branch's business, not this PR's.
 			base, _, baseErr = p.Renderer.Render(ctx, in.BaseRepo, in.Env)
 		}()
@@ -164,6 +168,15 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	wg.Wait()
 	if headErr != nil {
 		return nil, fmt.Errorf("render: %w", headErr)
+	}
+	// A crashed base render or ping is a bug in tugboat, not an answer:
+	// planning on would show every change as the PR's, or the cluster as
+	// unreachable.
+	if panics.Is(baseErr) {
+		return nil, fmt.Errorf("render base: %w", baseErr)
+	}
+	if panics.Is(pingErr) {
+		return nil, fmt.Errorf("ping cluster %s: %w", in.Env.Cluster, pingErr)
 	}
 	r := &renders{problems: headProbs, pingErr: pingErr, renderTook: time.Since(start)}
 	if pingErr != nil {
