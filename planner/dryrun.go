@@ -288,15 +288,12 @@ func (e *engine) compare(t *target, live, planned map[string]any, note string) o
 		return outcome{change: ch}
 	}
 	if live != nil {
-		switch owner := labelOf(live, kube.LabelApplySetPartOf); {
-		case owner == "" && reflect.DeepEqual(withoutLabels(live, e.labels), withoutLabels(planned, e.labels)):
-			// Only the membership label differs: one line in the plan
-			// instead of a diff that buries the real changes.
+		adopt, danger := ownershipChange(live, planned, e.labels)
+		if adopt {
 			ch.Action = ActionAdopt
 			return outcome{change: ch}
-		case owner != "" && owner != e.labels[kube.LabelApplySetPartOf]:
-			ch.Danger = takeoverDanger(owner)
 		}
+		ch.Danger = danger
 	}
 	diff, err := unifiedDiffLabeled(live, planned, plannedLabel(note, t.leftOut))
 	if err != nil {
@@ -341,43 +338,4 @@ func plannedLabel(note string, leftOut []string) string {
 		return "planned"
 	}
 	return "planned (" + strings.Join(notes, "; ") + ")"
-}
-
-// labelOf returns one label of an unstructured object's content.
-func labelOf(obj map[string]any, key string) string {
-	md, _ := obj["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	v, _ := labels[key].(string)
-	return v
-}
-
-// withoutLabels returns obj without the given label keys, for comparison
-// only: it copies just the maps on the way to the labels and shares the
-// rest with obj. Labels left empty are dropped, as the API server does.
-func withoutLabels(obj map[string]any, keys map[string]string) map[string]any {
-	md, ok := obj["metadata"].(map[string]any)
-	if !ok {
-		return obj
-	}
-	labels, _ := md["labels"].(map[string]any)
-	kept := make(map[string]any, len(labels))
-	for k, v := range labels {
-		if _, drop := keys[k]; !drop {
-			kept[k] = v
-		}
-	}
-	mdCopy := make(map[string]any, len(md))
-	for k, v := range md {
-		mdCopy[k] = v
-	}
-	delete(mdCopy, "labels")
-	if len(kept) > 0 {
-		mdCopy["labels"] = kept
-	}
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		out[k] = v
-	}
-	out["metadata"] = mdCopy
-	return out
 }

@@ -73,13 +73,6 @@ func sortProblems(ps []Problem) {
 	})
 }
 
-// takeoverDanger explains why writing an object that another ApplySet
-// (another repository or environment) owns deserves a second look.
-func takeoverDanger(otherSet string) string {
-	return "takes the object over from another ApplySet (" + otherSet + "): another repository or " +
-		"environment manages it, and the two will keep overwriting each other"
-}
-
 // dangerOf explains why deleting an object deserves a second look.
 func dangerOf(ref ObjectRef, action Action) string {
 	if action != ActionDelete {
