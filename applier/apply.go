@@ -31,7 +31,9 @@ type Applier struct {
 
 // Options tune one apply.
 type Options struct {
-	// AllowDangerous permits deleting Namespaces, PVCs, PVs and CRDs.
+	// AllowDangerous permits the changes the plan marks dangerous: deleting
+	// Namespaces, PVCs, PVs and CRDs, taking objects over from another
+	// ApplySet.
 	AllowDangerous bool
 	// PR is the pull request applied, for the durable record (0: none).
 	PR int
@@ -208,11 +210,12 @@ func (a *Applier) recordOutcome(ctx context.Context, kc *kube.Cluster, set kube.
 	return outErr
 }
 
-// dangerous lists the plan's deletes that need AllowDangerous.
+// dangerous lists the plan's changes that need AllowDangerous: every one
+// the plan marks, as the comment shows them.
 func dangerous(plan *planner.Plan) []planner.Change {
 	var out []planner.Change
 	for _, ch := range plan.Changes {
-		if ch.Action == planner.ActionDelete && ch.Danger != "" {
+		if ch.Action != planner.ActionUnchanged && ch.Danger != "" {
 			out = append(out, ch)
 		}
 	}
@@ -224,7 +227,8 @@ func dangerous(plan *planner.Plan) []planner.Change {
 func split(plan *planner.Plan, objs map[planner.ObjectRef]*unstructured.Unstructured) (writes []desired, deletes, rendered []planner.ObjectRef, err error) {
 	for _, ch := range plan.Changes {
 		switch ch.Action {
-		case planner.ActionCreate, planner.ActionUpdate:
+		case planner.ActionCreate, planner.ActionUpdate, planner.ActionAdopt:
+			// Adopting is an update that adds the membership label.
 			o, ok := objs[ch.Ref]
 			if !ok {
 				return nil, nil, nil, fmt.Errorf("planner gave no object for %s", ch.Ref)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -156,7 +157,7 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 			break
 		}
 		g.Go(func() error {
-			outcome, err := a.applyOne(gctx, d, res)
+			outcome, err := a.applyOneSafely(gctx, d, res)
 			res.set(d.change.Ref, outcome, err)
 			a.progress(ctx, ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
 			if err != nil {
@@ -172,6 +173,21 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// applyOneSafely is applyOne with a panic turned into this object's
+// failure: the apply stops with the panic's first line and says what was
+// written, instead of the process dying half way through an apply. Whether
+// the write landed is unknown; the re-plan after the failure tells.
+func (a *run) applyOneSafely(ctx context.Context, d desired, res *stageResult) (outcome WriteOutcome, err error) {
+	var crashed error
+	defer func() {
+		if crashed != nil {
+			outcome, err = WriteUnknown, fmt.Errorf("%s: apply: %w", d.change.Ref, crashed)
+		}
+	}()
+	defer panics.Recover(ctx, &crashed)
+	return a.applyOne(ctx, d, res)
 }
 
 // applyOne writes one object with server-side apply. It first applies

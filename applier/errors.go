@@ -63,8 +63,9 @@ func (e *ProblemsError) Error() string {
 	return fmt.Sprintf("the plan has %d problem(s), nothing was applied: %s", len(e.Problems), strings.Join(parts, "; "))
 }
 
-// DangerousError means the plan deletes a Namespace, PVC, PV or CRD and the
-// caller did not allow it: nothing was applied.
+// DangerousError means the plan makes changes it marks dangerous (deletes a
+// Namespace, PVC, PV or CRD, takes an object over from another ApplySet)
+// and the caller did not allow them: nothing was applied.
 type DangerousError struct {
 	Changes []planner.Change
 }
@@ -72,9 +73,9 @@ type DangerousError struct {
 func (e *DangerousError) Error() string {
 	var parts []string
 	for _, c := range e.Changes {
-		parts = append(parts, fmt.Sprintf("%s (%s)", c.Ref, c.Danger))
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", c.Action, c.Ref, c.Danger))
 	}
-	return fmt.Sprintf("the plan deletes %s; apply again with allow-dangerous to do that. Nothing was applied", strings.Join(parts, ", "))
+	return fmt.Sprintf("the plan has dangerous changes: %s; apply again with allow-dangerous to make them. Nothing was applied", strings.Join(parts, ", "))
 }
 
 // IncompleteError means the apply stopped part-way (an error, a cancelled

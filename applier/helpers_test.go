@@ -2,6 +2,8 @@ package applier
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -201,4 +203,12 @@ func adminDynamic(t testing.TB) dynamic.Interface {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// uniqueName is prefix plus a random suffix, so a test that makes its own
+// namespace and repository can run again (-count) against the same cluster.
+func uniqueName(prefix string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
 }

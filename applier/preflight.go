@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -140,7 +141,14 @@ func (a *run) preflight(ctx context.Context, writes []desired, deletes []planner
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(applyConcurrency)
 	for i, k := range keys {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			var crashed error
+			defer func() {
+				if crashed != nil {
+					err = fmt.Errorf("preflight: access review for %s: %w", k, crashed)
+				}
+			}()
+			defer panics.Recover(gctx, &crashed)
 			r, err := a.c.core.AuthorizationV1().SelfSubjectAccessReviews().Create(gctx, &authv1.SelfSubjectAccessReview{
 				Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
 					Verb: k.verb, Group: k.group, Resource: k.resource, Namespace: k.namespace,

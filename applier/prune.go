@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -62,7 +63,7 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 		g.SetLimit(applyConcurrency)
 		for _, i := range batch {
 			g.Go(func() error {
-				o, reason, err := a.pruneOne(gctx, refs[i], set)
+				o, reason, err := a.pruneOneSafely(gctx, refs[i], set)
 				out[i].Outcome, out[i].Reason = o, reason
 				a.progress(ctx, ProgressEvent{Phase: PhasePrune, Ref: refs[i], Action: planner.ActionDelete, Outcome: string(o), Err: err})
 				if err != nil {
@@ -80,6 +81,20 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// pruneOneSafely is pruneOne with a panic turned into this object's
+// failure (with the panic's first line), never the process's.
+func (a *run) pruneOneSafely(ctx context.Context, ref planner.ObjectRef, set kube.ApplySet) (o PruneOutcome, reason string, err error) {
+	var crashed error
+	defer func() {
+		if crashed != nil {
+			err = fmt.Errorf("%s: prune: %w", ref, crashed)
+			o, reason = PruneFailed, err.Error()
+		}
+	}()
+	defer panics.Recover(ctx, &crashed)
+	return a.pruneOne(ctx, ref, set)
 }
 
 func (a *run) pruneOne(ctx context.Context, ref planner.ObjectRef, set kube.ApplySet) (PruneOutcome, string, error) {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
@@ -207,6 +208,18 @@ func (w *Waiter) poll(ctx context.Context, pending []*tracked, selector string) 
 	for _, k := range order {
 		ts := groups[k]
 		g.Go(func() error {
+			// A crash reading or judging these objects fails them (with
+			// the panic's first line): the wait ends not converged rather
+			// than the process ending.
+			var crashed error
+			defer func() {
+				if crashed != nil {
+					for _, t := range ts {
+						t.status, t.message = StatusFailed, "tugboat failed to read its status: "+crashed.Error()
+					}
+				}
+			}()
+			defer panics.Recover(gctx, &crashed)
 			w.readGroup(gctx, k, ts, selector)
 			return nil
 		})
@@ -249,6 +262,13 @@ func (w *Waiter) readGroup(ctx context.Context, k groupKey, ts []*tracked, selec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var crashed error
+			defer func() {
+				if crashed != nil {
+					t.status, t.message = StatusFailed, "tugboat failed to read its status: "+crashed.Error()
+				}
+			}()
+			defer panics.Recover(ctx, &crashed)
 			o, err := ri.Get(ctx, t.ref.Name, metav1.GetOptions{})
 			switch {
 			case apierrors.IsNotFound(err):

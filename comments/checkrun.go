@@ -87,9 +87,9 @@ func checkSummary(plan *planner.Plan, mode ApplyMode, st envStats, commentURL st
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** on cluster %s · planned commit %s · plan digest %s\n\n", text(envLabel(plan.Env)),
 		code(clip(plan.Cluster, 100)), code(ShortSHA(plan.Commit)), code(clip(plan.Digest, 100)))
-	b.WriteString("| Create | Update | Delete | Unchanged | Drift | Dangerous |\n|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", st.counts.Create, st.counts.Update, st.counts.Delete,
-		st.counts.Unchanged, st.drift, st.dangerous)
+	b.WriteString("| Create | Update | Delete | Adopt | Unchanged | Drift | Dangerous |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d |\n\n", st.counts.Create, st.counts.Update, st.counts.Delete,
+		st.counts.Adopt, st.counts.Unchanged, st.drift, st.dangerous)
 	switch {
 	case st.problems > 0:
 		b.WriteString("Fix the problems below and push; the environment is planned again.\n\n")
@@ -120,14 +120,16 @@ func checkSummary(plan *planner.Plan, mode ApplyMode, st envStats, commentURL st
 	return b.String()
 }
 
-// checkText is every change's diff, as many as fit.
+// checkText is every change's diff, as many as fit, then the objects
+// adopted, one line each.
 func checkText(plan *planner.Plan, commentURL string) string {
 	var units []string
 	for _, ch := range plan.Changes {
-		if ch.Action != planner.ActionUnchanged {
+		if ch.Action != planner.ActionUnchanged && ch.Action != planner.ActionAdopt {
 			units = append(units, renderObject(ch, linker{}, checkTextBudget))
 		}
 	}
+	units = append(units, adoptUnits(plan.Changes, linker{})...)
 	if len(units) == 0 {
 		return "No changes to show."
 	}

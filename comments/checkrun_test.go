@@ -57,7 +57,7 @@ func TestCheckRunConclusions(t *testing.T) {
 func TestCheckRunSummaryCountsAndProblems(t *testing.T) {
 	cr := CheckRunOutput(problemPlan().Envs[0].Plan, ApplyOnComment, "")
 	for _, want := range []string{
-		"| 1 | 0 | 0 | 0 | 0 | 0 |",
+		"| 1 | 0 | 0 | 0 | 0 | 0 | 0 |",
 		"`deploy/base/web.yaml:14` yaml: line 14: mapping values",
 		"`Deployment/apps/web`: spec.template",
 		"denied the request:",

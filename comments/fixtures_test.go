@@ -170,3 +170,43 @@ func hugePlan(n int) PlanComment {
 		},
 	}
 }
+
+const takeoverDiff = `--- live
++++ planned
+@@ -2,7 +2,7 @@
+ kind: ConfigMap
+ metadata:
+   labels:
+-    applyset.kubernetes.io/part-of: applyset-2i1bsmstvanv0oocgbnxq0jm-v1
++    applyset.kubernetes.io/part-of: applyset-bhdqwkvn0ab2bggscvqmfmd0-v1
+   name: shared-flags
+   namespace: apps
+`
+
+// adoptPlan is tugboat's first plan after someone ran kubectl apply: most
+// objects only gain tugboat's ApplySet label (adopt), one is another
+// ApplySet's (a dangerous takeover), one changes for real.
+func adoptPlan() PlanComment {
+	staging := &planner.Plan{
+		Env: "staging", Cluster: "staging-eu1", Commit: mergeSHA, Digest: digestA,
+		Changes: []planner.Change{
+			{Ref: configMap("apps", "shared-flags"), Action: planner.ActionUpdate, Diff: takeoverDiff,
+				Source: planner.Location{File: "deploy/base/flags.yaml", Line: 1}, FromPR: false,
+				Danger: "takes the object over from another ApplySet (applyset-2i1bsmstvanv0oocgbnxq0jm-v1): another repository or environment manages it, and the two will keep overwriting each other"},
+			{Ref: configMap("apps", "web-config"), Action: planner.ActionAdopt,
+				Source: planner.Location{File: "deploy/base/config.yaml", Line: 1}, FromPR: false},
+			{Ref: planner.ObjectRef{Version: "v1", Kind: "Service", Namespace: "apps", Name: "web"}, Action: planner.ActionAdopt,
+				Source: planner.Location{File: "deploy/base/service.yaml", Line: 1}, FromPR: false},
+			{Ref: deployment("apps", "web"), Action: planner.ActionUpdate, Diff: webImageDiff,
+				Source: planner.Location{File: "deploy/base/web.yaml", Line: 12}, FromPR: true},
+			{Ref: deployment("apps", "worker"), Action: planner.ActionAdopt,
+				Source: planner.Location{File: "deploy/base/worker.yaml", Line: 1}, FromPR: false},
+			{Ref: configMap("apps", "untouched"), Action: planner.ActionUnchanged, FromPR: true},
+		},
+	}
+	return PlanComment{
+		Repo: "acme/platform", RepoURL: "https://github.com/acme/platform", PR: 46,
+		HeadSHA: headSHA, MergeSHA: mergeSHA,
+		Envs: []EnvPlan{{Env: "staging", Cluster: "staging-eu1", Mode: ApplyOnComment, Plan: staging}},
+	}
+}

@@ -56,6 +56,7 @@ func TestGoldenPlanComments(t *testing.T) {
 		"problems":     problemPlan(),
 		"drift-danger": driftDangerPlan(),
 		"huge":         hugePlan(150),
+		"adopt":        adoptPlan(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			parts := RenderPlanComments(in)
@@ -68,9 +69,15 @@ func TestGoldenPlanComments(t *testing.T) {
 }
 
 func TestGoldenCheckRun(t *testing.T) {
-	in := driftDangerPlan()
-	cr := CheckRunOutput(in.Envs[0].Plan, ApplyOnComment, "https://github.com/acme/platform/pull/44#issuecomment-1")
-	body := fmt.Sprintf("conclusion: %s\ntitle: %s\nannotations: %+v\n\n## summary\n\n%s\n## text\n\n%s",
-		cr.Conclusion, cr.Title, cr.Annotations, cr.Summary, cr.Text)
-	golden(t, "checkrun-drift-danger", []string{body})
+	for name, in := range map[string]PlanComment{
+		"checkrun-drift-danger": driftDangerPlan(),
+		"checkrun-adopt":        adoptPlan(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cr := CheckRunOutput(in.Envs[0].Plan, ApplyOnComment, "https://github.com/acme/platform/pull/44#issuecomment-1")
+			body := fmt.Sprintf("conclusion: %s\ntitle: %s\nannotations: %+v\n\n## summary\n\n%s\n## text\n\n%s",
+				cr.Conclusion, cr.Title, cr.Annotations, cr.Summary, cr.Text)
+			golden(t, name, []string{body})
+		})
+	}
 }

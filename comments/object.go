@@ -50,8 +50,38 @@ func actionSign(a planner.Action) string {
 		return "~"
 	case planner.ActionDelete:
 		return "−"
+	case planner.ActionAdopt:
+		return "⊕"
 	}
 	return "="
+}
+
+// adoptUnits lists the objects a plan adopts, one line each and no diff:
+// only tugboat's ApplySet label is added to them (they were applied by
+// kubectl or another tool before), and two dozen one-label diffs would
+// bury the real changes. The heading travels with the first line, so a
+// split never leaves it alone at the end of a part.
+func adoptUnits(changes []planner.Change, l linker) []string {
+	var units []string
+	for _, ch := range changes {
+		if ch.Action != planner.ActionAdopt {
+			continue
+		}
+		line := "- " + code(clip(objectName(ch.Ref), 600))
+		if src := l.location(ch.Source); src != "" {
+			line += " · " + src
+		}
+		line += "\n"
+		if len(units) == 0 {
+			line = "**⊕ adopt**: tugboat takes these objects over. Only its ApplySet membership label " +
+				"is added; nothing else about them changes.\n\n" + line
+		}
+		units = append(units, line)
+	}
+	if len(units) > 0 {
+		units[len(units)-1] += "\n"
+	}
+	return units
 }
 
 // truncationNote says how much of a diff is shown, so a cut is never silent.

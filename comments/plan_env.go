@@ -27,7 +27,8 @@ func statsOf(p *planner.Plan) envStats {
 		if ch.Action == planner.ActionUnchanged {
 			continue
 		}
-		if !ch.FromPR {
+		// Adopting changes who owns an object, not what it is: not drift.
+		if !ch.FromPR && ch.Action != planner.ActionAdopt {
 			s.drift++
 		}
 		if ch.Danger != "" {
@@ -37,9 +38,14 @@ func statsOf(p *planner.Plan) envStats {
 	return s
 }
 
-// countsText is "+1 ~2 −0": creates, updates, deletes.
+// countsText is "+1 ~2 −0": creates, updates, deletes; and "⊕3 adopt"
+// after them when the plan adopts objects.
 func countsText(c planner.Counts) string {
-	return fmt.Sprintf("+%d ~%d −%d", c.Create, c.Update, c.Delete)
+	s := fmt.Sprintf("+%d ~%d −%d", c.Create, c.Update, c.Delete)
+	if c.Adopt > 0 {
+		s += fmt.Sprintf(" ⊕%d adopt", c.Adopt)
+	}
+	return s
 }
 
 // plural returns "1 problem" or "2 problems".
@@ -200,11 +206,12 @@ func (r renderer) section(e EnvPlan) section {
 		s.units = append(s.units, u)
 	}
 	for _, ch := range p.Changes {
-		if ch.Action == planner.ActionUnchanged {
+		if ch.Action == planner.ActionUnchanged || ch.Action == planner.ActionAdopt {
 			continue
 		}
 		s.units = append(s.units, renderObject(ch, r.link, limit))
 	}
+	s.units = append(s.units, adoptUnits(p.Changes, r.link)...)
 	return s
 }
 

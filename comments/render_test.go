@@ -56,7 +56,8 @@ func checkParts(t testing.TB, in PlanComment, parts []string) {
 			continue
 		}
 		for _, ch := range e.Plan.Changes {
-			if ch.Action != planner.ActionUnchanged && sanitizeBlock(ch.Diff) != "" {
+			// Adopted objects are listed without a diff.
+			if ch.Action != planner.ActionUnchanged && ch.Action != planner.ActionAdopt && sanitizeBlock(ch.Diff) != "" {
 				d := sanitizeBlock(ch.Diff)
 				if !strings.HasSuffix(d, "\n") {
 					d += "\n"
@@ -96,6 +97,54 @@ func TestRenderTypicalPlans(t *testing.T) {
 			t.Errorf("%s: %d parts, want 1", name, len(parts))
 		}
 		checkParts(t, in, parts)
+	}
+}
+
+// TestRenderAdopt: objects that only gain tugboat's ApplySet label read as
+// one line each under a count, with no diff and no drift note; a takeover
+// from another ApplySet is a dangerous update with its diff.
+func TestRenderAdopt(t *testing.T) {
+	in := adoptPlan()
+	parts := RenderPlanComments(in)
+	checkParts(t, in, parts)
+	main := parts[0]
+	if !strings.Contains(main, "| **staging** | `staging-eu1` | +0 ~2 −0 ⊕3 adopt | 0 | 1 | ⚠️ 1 | on `/apply staging` |") {
+		t.Errorf("summary row does not count 3 adopt, 1 drift (the takeover), 1 danger:\n%s", main)
+	}
+	for _, line := range []string{
+		"- `ConfigMap apps/web-config` · [`deploy/base/config.yaml:1`]",
+		"- `Service apps/web` · [`deploy/base/service.yaml:1`]",
+		"- `Deployment apps/worker` · [`deploy/base/worker.yaml:1`]",
+	} {
+		if strings.Count(main, line) != 1 {
+			t.Errorf("adopted object not listed once as %q:\n%s", line, main)
+		}
+	}
+	if n := strings.Count(main, "```diff"); n != 2 {
+		t.Errorf("%d diffs, want 2 (the takeover and the image update)", n)
+	}
+	if !strings.Contains(main, "**Dangerous:** takes the object over from another ApplySet") {
+		t.Error("the takeover is not flagged dangerous")
+	}
+	if !strings.Contains(main, "`/apply staging --allow-dangerous`") {
+		t.Error("the takeover does not ask for --allow-dangerous")
+	}
+
+	cr := CheckRunOutput(in.Envs[0].Plan, ApplyOnComment, "")
+	if cr.Title != "+0 ~2 −0 ⊕3 adopt: waiting for /apply" || cr.Conclusion != ConclusionActionRequired {
+		t.Errorf("check run %q %q", cr.Conclusion, cr.Title)
+	}
+	if !strings.Contains(cr.Summary, "| 0 | 2 | 0 | 3 | 1 | 1 | 1 |") {
+		t.Errorf("check-run counts:\n%s", cr.Summary)
+	}
+	if !strings.Contains(cr.Text, "- `Deployment apps/worker`") || strings.Count(cr.Text, "```diff") != 2 {
+		t.Errorf("check-run text:\n%s", cr.Text)
+	}
+
+	only := &planner.Plan{Env: "staging", Cluster: "c", Digest: digestA, Changes: []planner.Change{
+		{Ref: configMap("apps", "a"), Action: planner.ActionAdopt}}}
+	if cr := CheckRunOutput(only, ApplyOnComment, ""); cr.Title != "+0 ~0 −0 ⊕1 adopt: waiting for /apply" {
+		t.Errorf("a plan that only adopts: %q (it still writes the label)", cr.Title)
 	}
 }
 
@@ -329,13 +378,16 @@ func FuzzRender(f *testing.F) {
 		}
 		diff = strings.Repeat(diff, rep)
 		p := &planner.Plan{Env: "staging", Cluster: "c", Commit: mergeSHA, Digest: digestA}
-		actions := []planner.Action{planner.ActionCreate, planner.ActionUpdate, planner.ActionDelete, planner.ActionUnchanged}
+		actions := []planner.Action{planner.ActionCreate, planner.ActionUpdate, planner.ActionDelete, planner.ActionUnchanged, planner.ActionAdopt}
 		for i := range int(n%6) + 1 {
 			p.Changes = append(p.Changes, planner.Change{
 				Ref:    planner.ObjectRef{Kind: "ConfigMap", Namespace: name, Name: fmt.Sprintf("%s-%d", name, i)},
 				Action: actions[i%len(actions)], Diff: diff, FromPR: i%2 == 0,
 				Source: planner.Location{File: name + ".yaml", Line: i},
 			})
+			if p.Changes[i].Action == planner.ActionAdopt {
+				p.Changes[i].Diff = "" // the planner gives adopts none
+			}
 			if i%3 == 1 {
 				p.Changes[i].Danger = name
 			}

@@ -12,9 +12,9 @@ import (
 )
 
 // PlanForApply is Plan for the applier: besides the plan it returns, for
-// every create and update, the object exactly as the plan's dry-run sent
+// every create, update and adopt, the object exactly as the plan's dry-run sent
 // it (PrepareForApply of the validated render: ApplySet labels added,
-// ignored fields removed from objects that exist), so the apply writes what
+// ignored fields and a last-applied annotation removed), so the apply writes what
 // reviewers saw. The head render is captured on its way into the plan
 // rather than rendered a second time.
 //
@@ -48,10 +48,10 @@ func (p *Planner) PlanForApply(ctx context.Context, in Input) (*Plan, map[Object
 	for _, o := range valid {
 		ref := refOf(o.Obj)
 		act := actions[keyOf(ref)]
-		if act != ActionCreate && act != ActionUpdate {
+		if act != ActionCreate && act != ActionUpdate && act != ActionAdopt {
 			continue
 		}
-		out[ref] = PrepareForApply(o.Obj, labels, ignorePathsFor(in.Env.Ignore, ref), act == ActionUpdate)
+		out[ref] = PrepareForApply(o.Obj, labels, ignorePathsFor(in.Env.Ignore, ref))
 	}
 	return plan, out, nil
 }

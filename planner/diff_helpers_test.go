@@ -106,12 +106,23 @@ func (f *fixture) env() config.Environment {
 	return config.Environment{Name: "test", Cluster: "test", Path: "deploy", Namespace: f.ns, Apply: config.ApplyOnComment}
 }
 
-// files builds a repository from file name → YAML, with NS replaced by
+// nsPlaceholder stands for the test's namespace in fixture YAML. Fixtures
+// also hold random markers and their base64, so the placeholder must be
+// something neither can contain: base64 and hex have no braces (a bare
+// "NS" once turned up inside a marker's base64 and broke it).
+const nsPlaceholder = "{{NS}}"
+
+// expand replaces the namespace placeholder with the test's namespace.
+func (f *fixture) expand(y string) string {
+	return strings.ReplaceAll(y, nsPlaceholder, f.ns)
+}
+
+// files builds a repository from file name → YAML, with {{NS}} replaced by
 // the test's namespace.
 func (f *fixture) files(kv ...string) fstest.MapFS {
 	fsys := fstest.MapFS{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		fsys[kv[i]] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(kv[i+1], "NS", f.ns))}
+		fsys[kv[i]] = &fstest.MapFile{Data: []byte(f.expand(kv[i+1]))}
 	}
 	return fsys
 }
@@ -133,7 +144,7 @@ func (f *fixture) plan(env config.Environment, head, base fstest.MapFS) *Plan {
 // part of the plan).
 func (f *fixture) createNamespace() {
 	f.t.Helper()
-	f.applyAs("setup", false, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: NS\n")
+	f.applyAs("setup", false, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{NS}}\n")
 }
 
 // apply applies YAML the way the applier does: field manager tugboat,
@@ -147,7 +158,7 @@ func (f *fixture) apply(y string) {
 // with or without tugboat's member labels.
 func (f *fixture) applyAs(manager string, member bool, y string) {
 	f.t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(strings.ReplaceAll(y, "NS", f.ns)), 4096)
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(f.expand(y)), 4096)
 	for {
 		obj := &unstructured.Unstructured{}
 		if err := dec.Decode(&obj.Object); err != nil {
@@ -163,7 +174,11 @@ func (f *fixture) applyAs(manager string, member bool, y string) {
 		if member {
 			labels = kube.ApplySet{Repo: f.repo, Env: "test"}.MemberLabels()
 		}
-		body, err := PrepareForApply(obj, labels, nil, false).MarshalJSON()
+		sent := PrepareForApply(obj, labels, nil)
+		// Setup YAML stands for what other tools write too: keep the
+		// annotations it gives (client-side apply's last-applied copy).
+		sent.SetAnnotations(obj.GetAnnotations())
+		body, err := sent.MarshalJSON()
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -219,5 +234,28 @@ func noProblems(t *testing.T, p *Plan) {
 	t.Helper()
 	if len(p.Problems) > 0 {
 		t.Fatalf("unexpected problems:\n%s", describe(p))
+	}
+}
+
+// TestFixturePlaceholderLeavesRandomDataAlone: fixtures carry random
+// markers as hex and base64; expanding the namespace placeholder must never
+// touch them, whatever the random bytes were.
+func TestFixturePlaceholderLeavesRandomDataAlone(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
+	var b strings.Builder
+	for _, x := range alphabet {
+		for _, y := range alphabet {
+			b.WriteRune(x)
+			b.WriteRune(y)
+			b.WriteByte(' ')
+		}
+	}
+	data := b.String()
+	f := &fixture{ns: "the-namespace"}
+	if got := f.expand(data); got != data {
+		t.Errorf("expanding the placeholder changed base64/hex text (placeholder %q)", nsPlaceholder)
+	}
+	if got := f.expand("namespace: " + nsPlaceholder); got != "namespace: the-namespace" {
+		t.Errorf("placeholder not expanded: %q", got)
 	}
 }

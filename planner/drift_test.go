@@ -6,7 +6,7 @@ func TestPlanTellsDriftFromPRChanges(t *testing.T) {
 	f := newFixture(t, cluster)
 	f.createNamespace()
 	cm := func(name, v string) string {
-		return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: NS}\ndata: {v: \"" + v + "\"}\n"
+		return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: {{NS}}}\ndata: {v: \"" + v + "\"}\n"
 	}
 	// Deployed from the base branch, then someone edited "drifted" by hand.
 	f.apply(cm("edited-by-pr", "1") + cm("drifted", "1") + cm("untouched", "1"))

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 )
 
@@ -26,6 +27,9 @@ type target struct {
 	ref     ObjectRef
 	mapping *meta.RESTMapping // nil when noDryRun is set
 	ignore  []string
+	// leftOut are the ignore rules' paths the rendered object sets: they
+	// are not sent, and the diff's header says so.
+	leftOut []string
 	// noDryRun says why the object is shown as a create of its rendered
 	// form: its namespace or its CRD is created by this same plan, so the
 	// server cannot dry-run it yet (DESIGN.md decision 2).
@@ -76,23 +80,25 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 			defer workers.Done()
 			for i := range jobs {
 				t := targets[i]
-				st, done := e.dryRunTarget(ctx, t)
-				if done != nil {
-					set(i, *done)
-					continue
-				}
-				// A worker must not sit idle while its object's LIST is
-				// still on its way: that would stall the dry-runs. The
-				// diff waits in a goroutine of its own instead.
-				if t.group != nil && !st.fetched && !t.group.ready() {
-					waiting.Add(1)
-					go func() {
-						defer waiting.Done()
-						set(i, e.finish(ctx, t, st))
-					}()
-					continue
-				}
-				set(i, e.finish(ctx, t, st))
+				e.protect(ctx, t, func(o outcome) { set(i, o) }, func() {
+					st, done := e.dryRunTarget(ctx, t)
+					if done != nil {
+						set(i, *done)
+						return
+					}
+					// A worker must not sit idle while its object's LIST
+					// is still on its way: that would stall the dry-runs.
+					// The diff waits in a goroutine of its own instead.
+					if t.group != nil && !st.fetched && !t.group.ready() {
+						waiting.Add(1)
+						go func() {
+							defer waiting.Done()
+							e.protect(ctx, t, func(o outcome) { set(i, o) }, func() { set(i, e.finish(ctx, t, st)) })
+						}()
+						return
+					}
+					set(i, e.finish(ctx, t, st))
+				})
 			}
 		}()
 	}
@@ -103,6 +109,21 @@ func (e *engine) run(ctx context.Context, targets []*target) []outcome {
 	workers.Wait()
 	waiting.Wait()
 	return out
+}
+
+// protect runs f for target t and turns a panic into a problem of t, so an
+// object the planner chokes on fails its environment's plan (with the
+// panic's first line) and a worker goes on with the next object, instead
+// of the process going down with every plan in it.
+func (e *engine) protect(ctx context.Context, t *target, set func(outcome), f func()) {
+	var err error
+	defer func() {
+		if err != nil {
+			set(e.problem(t, "tugboat failed to plan this object: "+err.Error()))
+		}
+	}()
+	defer panics.Recover(ctx, &err)
+	f()
 }
 
 // startLists groups targets by kind and namespace and starts one LIST for
@@ -159,14 +180,13 @@ type dryRunState struct {
 func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *outcome) {
 	var st dryRunState
 	if t.noDryRun != "" {
-		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore, false).Object
-		o := e.compare(t, nil, planned, "planned (not dry-run: "+t.noDryRun+")")
+		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore).Object
+		o := e.compare(t, nil, planned, "not dry-run: "+t.noDryRun)
 		return st, &o
 	}
-	if len(t.ignore) > 0 || IsCreateOnly(t.obj.Obj) {
-		// Whether ignored fields are sent, and whether a create-only
-		// object is written at all, depends on whether the object exists:
-		// read it first.
+	if IsCreateOnly(t.obj.Obj) {
+		// Whether a create-only object is written at all depends on
+		// whether it exists: read it first.
 		var err error
 		if st.live, err = e.live(ctx, t); err != nil {
 			o := e.failure(ctx, t, err)
@@ -179,7 +199,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 		}
 	}
 	var err error
-	if st.result, err = e.dryRun(ctx, t, st.live != nil); err != nil {
+	if st.result, err = e.dryRun(ctx, t); err != nil {
 		o := e.failure(ctx, t, err)
 		return st, &o
 	}
@@ -208,7 +228,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 		if rv(live) == result.GetResourceVersion() {
 			break
 		}
-		if result, err = e.dryRun(ctx, t, live != nil); err != nil {
+		if result, err = e.dryRun(ctx, t); err != nil {
 			return e.failure(ctx, t, err)
 		}
 	}
@@ -216,7 +236,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 	if live != nil {
 		liveObj = live.Object
 	}
-	return e.compare(t, liveObj, result.Object, "planned")
+	return e.compare(t, liveObj, result.Object, "")
 }
 
 // consistencyAttempts bounds the re-reads of an object that keeps changing
@@ -231,8 +251,8 @@ func rv(obj *unstructured.Unstructured) string {
 }
 
 // dryRun sends the object as the applier will, with dryRun=All.
-func (e *engine) dryRun(ctx context.Context, t *target, exists bool) (*unstructured.Unstructured, error) {
-	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore, exists).MarshalJSON()
+func (e *engine) dryRun(ctx context.Context, t *target) (*unstructured.Unstructured, error) {
+	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore).MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode object: %w", err)
 	}
@@ -248,8 +268,9 @@ func (e *engine) dryRun(ctx context.Context, t *target, exists bool) (*unstructu
 		})
 }
 
-// compare normalizes both sides, masks Secrets and makes the change.
-func (e *engine) compare(t *target, live, planned map[string]any, label string) outcome {
+// compare normalizes both sides, masks Secrets and makes the change. note,
+// when set, says in the diff's header how the planned side was made.
+func (e *engine) compare(t *target, live, planned map[string]any, note string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -266,7 +287,15 @@ func (e *engine) compare(t *target, live, planned map[string]any, label string) 
 		ch.Action = ActionUnchanged
 		return outcome{change: ch}
 	}
-	diff, err := unifiedDiffLabeled(live, planned, label)
+	if live != nil {
+		adopt, danger := ownershipChange(live, planned, e.labels)
+		if adopt {
+			ch.Action = ActionAdopt
+			return outcome{change: ch}
+		}
+		ch.Danger = danger
+	}
+	diff, err := unifiedDiffLabeled(live, planned, plannedLabel(note, t.leftOut))
 	if err != nil {
 		return e.problem(t, fmt.Sprintf("diff: %v", err))
 	}
@@ -291,4 +320,22 @@ func (e *engine) failure(ctx context.Context, t *target, err error) outcome {
 
 func (e *engine) problem(t *target, msg string) outcome {
 	return outcome{problem: &Problem{Source: t.obj.Source, Object: t.ref.String(), Message: e.redact.redact(msg)}}
+}
+
+// plannedLabel is the planned side's name in a diff header: "planned", with
+// why it was not dry-run and which fields the ignore rules left out, so a
+// reviewer sees in the diff itself that a value of the manifest is not sent
+// (the header is part of the diff, and so of the digest).
+func plannedLabel(note string, leftOut []string) string {
+	var notes []string
+	if note != "" {
+		notes = append(notes, note)
+	}
+	if len(leftOut) > 0 {
+		notes = append(notes, "left out by ignore rules: "+strings.Join(leftOut, ", "))
+	}
+	if len(notes) == 0 {
+		return "planned"
+	}
+	return "planned (" + strings.Join(notes, "; ") + ")"
 }

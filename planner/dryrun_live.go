@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/tugboatops/tugboat/internal/panics"
 )
 
 // Live objects are read with one LIST per kind and namespace when a plan
@@ -40,6 +42,8 @@ func newLiveGroup() *liveGroup { return &liveGroup{done: make(chan struct{})} }
 
 func (g *liveGroup) fetch(ctx context.Context, dyn dynamic.Interface, k groupKey) {
 	defer close(g.done)
+	// A crashed LIST is a failed LIST: its objects are read one by one.
+	defer panics.Recover(ctx, &g.err)
 	items := map[string]*unstructured.Unstructured{}
 	opts := metav1.ListOptions{Limit: listPageSize}
 	for {

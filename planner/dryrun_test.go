@@ -34,7 +34,7 @@ func deployment(selector string) string {
 kind: Deployment
 metadata:
   name: web
-  namespace: NS
+  namespace: {{NS}}
 spec:
   replicas: 0
   selector: {matchLabels: {app: ` + selector + `}}
@@ -67,20 +67,20 @@ func TestPlanAdmissionRejectedByQuota(t *testing.T) {
 	f.createNamespace()
 	f.applyAs("setup", false, `apiVersion: v1
 kind: ResourceQuota
-metadata: {name: no-services, namespace: NS}
+metadata: {name: no-services, namespace: {{NS}}}
 spec:
   hard: {services: "0"}
 `)
 	head := f.files("deploy/svc.yaml", `apiVersion: v1
 kind: Service
-metadata: {name: web, namespace: NS}
+metadata: {name: web, namespace: {{NS}}}
 spec:
   ports: [{port: 80}]
   selector: {app: web}
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: fine, namespace: NS}
+metadata: {name: fine, namespace: {{NS}}}
 `)
 	// The quota controller fills in the quota's status asynchronously;
 	// admission refuses only once it has.
@@ -110,7 +110,7 @@ func TestPlanAdmissionRejectedByPolicy(t *testing.T) {
 	f.createNamespace()
 	f.applyAs("setup", false, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
-metadata: {name: NS-team-label}
+metadata: {name: {{NS}}-team-label}
 spec:
   failurePolicy: Fail
   matchConstraints:
@@ -125,17 +125,17 @@ spec:
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicyBinding
-metadata: {name: NS-team-label}
+metadata: {name: {{NS}}-team-label}
 spec:
-  policyName: NS-team-label
+  policyName: {{NS}}-team-label
   validationActions: [Deny]
   matchResources:
     namespaceSelector:
-      matchLabels: {kubernetes.io/metadata.name: NS}
+      matchLabels: {kubernetes.io/metadata.name: {{NS}}}
 `)
 	head := f.files("deploy/cm.yaml", `apiVersion: v1
 kind: ConfigMap
-metadata: {name: unlabelled, namespace: NS}
+metadata: {name: unlabelled, namespace: {{NS}}}
 `)
 	var p *Plan
 	deadline := time.Now().Add(30 * time.Second)
@@ -162,7 +162,7 @@ func unreachableConfigMaps(n int) string {
 		b.WriteString(strings.Repeat("x", i%3+1))
 		b.WriteString(string(rune('a' + i%26)))
 		b.WriteString(string(rune('a' + i/26)))
-		b.WriteString("\n  namespace: NS\ndata: {k: v}\n")
+		b.WriteString("\n  namespace: {{NS}}\ndata: {k: v}\n")
 	}
 	return b.String()
 }
@@ -224,7 +224,7 @@ func TestPlanRejectsUnknownFields(t *testing.T) {
 func TestPlanSurvivesAnAPIServerRestart(t *testing.T) {
 	own := kubetest.Start(t, kubetest.WithName("restart"))
 	f := newFixture(t, own)
-	head := f.files("deploy/all.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: NS}\n---\n"+unreachableConfigMaps(30))
+	head := f.files("deploy/all.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: {{NS}}}\n---\n"+unreachableConfigMaps(30))
 	before := f.plan(f.env(), head, nil)
 	noProblems(t, before)
 

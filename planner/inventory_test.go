@@ -14,27 +14,27 @@ func TestPlanDeletesOnlyWithPrune(t *testing.T) {
 	f.createNamespace()
 	f.apply(`apiVersion: v1
 kind: ConfigMap
-metadata: {name: kept, namespace: NS}
+metadata: {name: kept, namespace: {{NS}}}
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: removed, namespace: NS}
+metadata: {name: removed, namespace: {{NS}}}
 ---
 apiVersion: v1
 kind: ConfigMap
 metadata:
   name: protected
-  namespace: NS
+  namespace: {{NS}}
   annotations: {tugboat.dev/prune: disabled}
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: removed-secret, namespace: NS}
+metadata: {name: removed-secret, namespace: {{NS}}}
 stringData: {password: do-not-show-me}
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
-metadata: {name: data, namespace: NS}
+metadata: {name: data, namespace: {{NS}}}
 spec:
   accessModes: [ReadWriteOnce]
   resources: {requests: {storage: 1Gi}}
@@ -42,7 +42,7 @@ spec:
 	// Objects of another repository in the same namespace are not ours.
 	other := *f
 	other.repo = "acme/someone-else"
-	other.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: NS}\n")
+	other.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: {{NS}}}\n")
 
 	set := kube.ApplySet{Repo: f.repo, Env: "test"}
 	err := kube.WriteInventory(f.ctx, f.kc, set, kube.Inventory{
@@ -52,14 +52,14 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := f.files("deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept, namespace: NS}\n")
+	head := f.files("deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept, namespace: {{NS}}}\n")
 	base := f.files("deploy/cm.yaml", `apiVersion: v1
 kind: ConfigMap
-metadata: {name: kept, namespace: NS}
+metadata: {name: kept, namespace: {{NS}}}
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: removed, namespace: NS}
+metadata: {name: removed, namespace: {{NS}}}
 `)
 
 	env := f.env()
@@ -121,7 +121,7 @@ func TestInventoryRoundTrip(t *testing.T) {
 func TestPlanNoDeletesWhenRenderHasProblems(t *testing.T) {
 	f := newFixture(t, cluster)
 	f.createNamespace()
-	f.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: NS}\n")
+	f.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: {{NS}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: {{NS}}}\n")
 	set := kube.ApplySet{Repo: f.repo, Env: "test"}
 	if err := kube.WriteInventory(f.ctx, f.kc, set, kube.Inventory{GroupKinds: []schema.GroupKind{{Kind: "ConfigMap"}}, Namespaces: []string{f.ns}}); err != nil {
 		t.Fatal(err)
@@ -130,8 +130,8 @@ func TestPlanNoDeletesWhenRenderHasProblems(t *testing.T) {
 	env.Prune = true
 	// b.yaml no longer parses: b is missing from the render, not removed.
 	p := f.plan(env, f.files(
-		"deploy/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n",
-		"deploy/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: NS\n"), nil)
+		"deploy/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: {{NS}}}\n",
+		"deploy/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: {{NS}}\n"), nil)
 	if c := p.Counts(); c.Delete != 0 {
 		t.Fatalf("planned a delete although b.yaml failed to render:\n%s", describe(p))
 	}

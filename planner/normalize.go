@@ -34,11 +34,24 @@ func normalizeForDiff(obj map[string]any) {
 // PrepareForApply returns the object tugboat sends, for a dry-run or for
 // real: a copy of the rendered object with the ApplySet member labels added,
 // status dropped (a client cannot set it through the main resource),
-// a Secret's stringData folded into data, and — when the object already
-// exists — the ignore rules' paths removed, so controller-owned fields are
-// left to their controllers. The applier calls it too: the plan must dry-run
-// exactly what the apply sends.
-func PrepareForApply(obj *unstructured.Unstructured, memberLabels map[string]string, ignorePaths []string, exists bool) *unstructured.Unstructured {
+// a Secret's stringData folded into data, a last-applied annotation of the
+// manifest's own dropped, and the ignore rules' paths removed, so
+// controller-owned fields are left to their controllers. The applier calls
+// it too: the plan must dry-run exactly what the apply sends.
+//
+// What is sent is what the plan shows and digests (DESIGN.md decisions 1
+// and 7): the diff never shows the last-applied annotation or an ignored
+// field, so neither may reach the cluster — not even on a create, where an
+// ignored replicas: 500 would otherwise start 500 pods nobody reviewed.
+func PrepareForApply(obj *unstructured.Unstructured, memberLabels map[string]string, ignorePaths []string) *unstructured.Unstructured {
+	out, _ := prepare(obj, memberLabels, ignorePaths)
+	return out
+}
+
+// prepare is PrepareForApply that also returns the ignore rules' paths that
+// held a value in the rendered object (and so were left out), in the rules'
+// order.
+func prepare(obj *unstructured.Unstructured, memberLabels map[string]string, ignorePaths []string) (*unstructured.Unstructured, []string) {
 	out := obj.DeepCopy()
 	labels := out.GetLabels()
 	if labels == nil {
@@ -49,13 +62,20 @@ func PrepareForApply(obj *unstructured.Unstructured, memberLabels map[string]str
 	}
 	out.SetLabels(labels)
 	delete(out.Object, "status")
+	if ann := out.GetAnnotations(); ann != nil {
+		if _, ok := ann[lastAppliedAnnotation]; ok {
+			delete(ann, lastAppliedAnnotation)
+			if len(ann) == 0 {
+				ann = nil // removes the field rather than sending an empty map
+			}
+			out.SetAnnotations(ann)
+		}
+	}
 	if isSecret(out) {
 		foldStringData(out.Object)
 	}
-	if exists {
-		removePaths(out.Object, ignorePaths)
-	}
-	return out
+	leftOut := removePaths(out.Object, ignorePaths)
+	return out, leftOut
 }
 
 // foldStringData moves a Secret's stringData into data (base64), the way

@@ -12,7 +12,7 @@ func TestPlanCreateOnlyObject(t *testing.T) {
 kind: ConfigMap
 metadata:
   name: seeded
-  namespace: NS
+  namespace: {{NS}}
   annotations: {tugboat.dev/apply: if-not-present}
 data:
   token: from-git
@@ -26,7 +26,7 @@ data:
 	// Someone fills it in by hand; Git still says "from-git".
 	f.applyAs("person", false, `apiVersion: v1
 kind: ConfigMap
-metadata: {name: seeded, namespace: NS}
+metadata: {name: seeded, namespace: {{NS}}}
 data: {token: filled-by-hand}
 `)
 	again := f.plan(f.env(), head, nil)

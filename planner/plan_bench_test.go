@@ -123,7 +123,7 @@ func benchSend(ctx context.Context, kc *kube.Cluster, objs []*unstructured.Unstr
 					return
 				}
 				o := objs[i]
-				body, err := PrepareForApply(o, labels, nil, false).MarshalJSON()
+				body, err := PrepareForApply(o, labels, nil).MarshalJSON()
 				if err == nil {
 					gvk := o.GroupVersionKind()
 					var m *meta.RESTMapping
@@ -164,7 +164,7 @@ func newFloor(b *testing.B, kc *kube.Cluster, cfg *rest.Config, set kube.ApplySe
 	}
 	f := &floor{client: hc, host: strings.TrimSuffix(cfg.Host, "/")}
 	for _, o := range objs {
-		body, err := PrepareForApply(o, set.MemberLabels(), nil, true).MarshalJSON()
+		body, err := PrepareForApply(o, set.MemberLabels(), nil).MarshalJSON()
 		if err != nil {
 			b.Fatal(err)
 		}

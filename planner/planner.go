@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/panics"
 	"github.com/tugboatops/tugboat/kube"
 )
 
@@ -86,7 +87,10 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	for _, o := range r.head {
 		if isSecret(o.Obj) {
 			red.addSecret(o.Obj.Object)
-			secrets = append(secrets, secretValues{ref: refOf(o.Obj), data: secretData(o.Obj.Object)})
+			// The digest covers the values as sent: ignored keys are not.
+			ref := refOf(o.Obj)
+			sent := PrepareForApply(o.Obj, nil, ignorePathsFor(in.Env.Ignore, ref))
+			secrets = append(secrets, secretValues{ref: ref, data: secretData(sent.Object)})
 		}
 	}
 	if r.pingErr != nil {
@@ -140,10 +144,12 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		defer panics.Recover(ctx, &headErr)
 		head, headProbs, headErr = p.Renderer.Render(ctx, in.Repo, in.Env)
 	}()
 	go func() {
 		defer wg.Done()
+		defer panics.Recover(ctx, &pingErr)
 		timeout := p.PingTimeout
 		if timeout <= 0 {
 			timeout = DefaultPingTimeout
@@ -154,6 +160,7 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panics.Recover(ctx, &baseErr)
 			// Base problems are the base branch's business, not this PR's.
 			base, _, baseErr = p.Renderer.Render(ctx, in.BaseRepo, in.Env)
 		}()
@@ -161,6 +168,15 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	wg.Wait()
 	if headErr != nil {
 		return nil, fmt.Errorf("render: %w", headErr)
+	}
+	// A crashed base render or ping is a bug in tugboat, not an answer:
+	// planning on would show every change as the PR's, or the cluster as
+	// unreachable.
+	if panics.Is(baseErr) {
+		return nil, fmt.Errorf("render base: %w", baseErr)
+	}
+	if panics.Is(pingErr) {
+		return nil, fmt.Errorf("ping cluster %s: %w", in.Env.Cluster, pingErr)
 	}
 	r := &renders{problems: headProbs, pingErr: pingErr, renderTook: time.Since(start)}
 	if pingErr != nil {
@@ -198,6 +214,9 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 		t := &target{obj: o, ref: refOf(o.Obj)}
 		rendered[keyOf(t.ref)] = true
 		t.ignore = ignorePathsFor(in.Env.Ignore, t.ref)
+		if len(t.ignore) > 0 {
+			_, t.leftOut = prepare(o.Obj, nil, t.ignore)
+		}
 		if isSecret(o.Obj) {
 			t.shortSecret = newRedactor().addSecret(o.Obj.Object)
 		}

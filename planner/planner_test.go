@@ -10,7 +10,7 @@ const configMapsV1 = `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: same
-  namespace: NS
+  namespace: {{NS}}
 data:
   k: "1"
 ---
@@ -18,7 +18,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: changed
-  namespace: NS
+  namespace: {{NS}}
 data:
   k: "1"
 `
@@ -32,7 +32,7 @@ func TestPlanCreateUpdateUnchanged(t *testing.T) {
 kind: ConfigMap
 metadata:
   name: same
-  namespace: NS
+  namespace: {{NS}}
 data:
   k: "1"
 ---
@@ -40,7 +40,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: changed
-  namespace: NS
+  namespace: {{NS}}
 data:
   k: "2"
 ---
@@ -48,7 +48,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: new
-  namespace: NS
+  namespace: {{NS}}
 data:
   k: "3"
 `)
@@ -103,13 +103,13 @@ func TestPlanNamespaceAndObjectsInOnePlan(t *testing.T) {
 	head := f.files("deploy/all.yaml", `apiVersion: v1
 kind: Namespace
 metadata:
-  name: NS
+  name: {{NS}}
 ---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  namespace: NS
+  namespace: {{NS}}
 spec:
   selector: {matchLabels: {app: web}}
   template:
@@ -121,7 +121,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: settings
-  namespace: NS
+  namespace: {{NS}}
 data: {a: b}
 `)
 	p := f.plan(f.env(), head, nil)
@@ -147,9 +147,9 @@ func TestPlanCRDAndCustomResourceInOnePlan(t *testing.T) {
 	head := f.files("deploy/crd.yaml", strings.ReplaceAll(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: widgets.GROUP
+  name: widgets.{{GROUP}}
 spec:
-  group: GROUP
+  group: {{GROUP}}
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
   versions:
@@ -164,14 +164,14 @@ spec:
             type: object
             properties:
               size: {type: integer}
-`, "GROUP", group), "deploy/widget.yaml", strings.ReplaceAll(`apiVersion: GROUP/v1
+`, "{{GROUP}}", group), "deploy/widget.yaml", strings.ReplaceAll(`apiVersion: {{GROUP}}/v1
 kind: Widget
 metadata:
   name: w1
-  namespace: NS
+  namespace: {{NS}}
 spec:
   size: 3
-`, "GROUP", group))
+`, "{{GROUP}}", group))
 	p := f.plan(f.env(), head, nil)
 	noProblems(t, p)
 	if got := p.Counts(); got != (Counts{Create: 2}) {
@@ -195,9 +195,9 @@ func bigCRD(group string, size int) string {
 	b.WriteString(strings.ReplaceAll(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: monitors.GROUP
+  name: monitors.{{GROUP}}
 spec:
-  group: GROUP
+  group: {{GROUP}}
   scope: Namespaced
   names: {plural: monitors, singular: monitor, kind: Monitor, listKind: MonitorList}
   versions:
@@ -211,7 +211,7 @@ spec:
           spec:
             type: object
             properties:
-`, "GROUP", group))
+`, "{{GROUP}}", group))
 	desc := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", 6)
 	for i := 0; b.Len() < size; i++ {
 		fmt.Fprintf(&b, "              field%05d:\n                type: string\n                description: %q\n", i, desc)
@@ -224,14 +224,14 @@ func TestPlanLargeCRD(t *testing.T) {
 	f.createNamespace()
 	group := strings.ReplaceAll(f.ns, "-", "") + ".example.com"
 	crd := bigCRD(group, 800<<10)
-	head := f.files("deploy/crd.yaml", crd, "deploy/cr.yaml", strings.ReplaceAll(`apiVersion: GROUP/v1
+	head := f.files("deploy/crd.yaml", crd, "deploy/cr.yaml", strings.ReplaceAll(`apiVersion: {{GROUP}}/v1
 kind: Monitor
 metadata:
   name: m1
-  namespace: NS
+  namespace: {{NS}}
 spec:
   field00001: hello
-`, "GROUP", group))
+`, "{{GROUP}}", group))
 	p := f.plan(f.env(), head, nil)
 	noProblems(t, p)
 	if got := p.Counts(); got != (Counts{Create: 2}) {
@@ -259,7 +259,7 @@ func TestPlanUnknownClusterIsOneProblem(t *testing.T) {
 	f := newFixture(t, cluster)
 	env := f.env()
 	env.Cluster = "nowhere"
-	p := f.plan(env, f.files("deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\n"), nil)
+	p := f.plan(env, f.files("deploy/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: {{NS}}}\n"), nil)
 	if len(p.Problems) != 1 || len(p.Changes) != 0 ||
 		!strings.Contains(p.Problems[0].Message, `cluster "nowhere" is not in the server's cluster registry`) {
 		t.Fatalf("got:\n%s", describe(p))
@@ -283,7 +283,7 @@ func TestPlanKustomizeOverlay(t *testing.T) {
 	head := f.files(
 		"deploy/base/kustomization.yaml", "resources: [deployment.yaml]\n",
 		"deploy/base/deployment.yaml", deployment("web"),
-		"deploy/kustomization.yaml", `namespace: NS
+		"deploy/kustomization.yaml", `namespace: {{NS}}
 resources: [base]
 images:
 - {name: nginx, newTag: "1.28"}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/panics"
 )
 
 // Object is one rendered manifest and where it came from.
@@ -84,18 +85,26 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Add(2)
+	var watchErr, writeErr error
 	go func() {
 		defer wg.Done()
+		defer func() {
+			if watchErr != nil {
+				// Unwatched, the child must not go on.
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			}
+		}()
+		defer panics.Recover(ctx, &watchErr)
 		watchMemory(cmd.Process.Pid, lim.MemoryBytes, done, func() {
 			overMemory.Store(true)
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		})
 	}()
-	var writeErr error
 	go func() {
 		defer wg.Done()
+		defer stdin.Close() // after a crash too: the child must not wait for more
+		defer panics.Recover(ctx, &writeErr)
 		writeErr = writeRequest(stdin, repo, files, env.Path, lim)
-		stdin.Close()
 	}()
 	waitErr := cmd.Wait()
 	close(done)
@@ -106,6 +115,10 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 		return nil, []Problem{{Message: fmt.Sprintf("render killed: exceeded the %s memory limit", byteSize(lim.MemoryBytes))}}, nil
 	case ctx.Err() != nil:
 		return nil, nil, fmt.Errorf("render %s: %w", env.Name, ctx.Err())
+	case panics.Is(watchErr):
+		return nil, nil, fmt.Errorf("render %s: watch the render child's memory: %w", env.Name, watchErr)
+	case panics.Is(writeErr):
+		return nil, nil, fmt.Errorf("render %s: send the repository to the render child: %w", env.Name, writeErr)
 	case runCtx.Err() != nil:
 		return nil, []Problem{{Message: fmt.Sprintf("render killed: exceeded the %s time limit", lim.Timeout)}}, nil
 	case stdout.overflow:

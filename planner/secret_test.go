@@ -30,7 +30,7 @@ func TestPlanSecretsAreMaskedEverywhere(t *testing.T) {
 kind: Secret
 metadata:
   name: upd
-  namespace: NS
+  namespace: {{NS}}
   annotations:
     kubectl.kubernetes.io/last-applied-configuration: '{"data":{"token":"%s"},"note":"%s"}'
 data:
@@ -42,7 +42,7 @@ data:
 	// policy author might write it: the planner must still not show it.
 	f.applyAs("setup", false, `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
-metadata: {name: NS-no-leaky}
+metadata: {name: {{NS}}-no-leaky}
 spec:
   failurePolicy: Fail
   matchConstraints:
@@ -57,17 +57,17 @@ spec:
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicyBinding
-metadata: {name: NS-no-leaky}
+metadata: {name: {{NS}}-no-leaky}
 spec:
-  policyName: NS-no-leaky
+  policyName: {{NS}}-no-leaky
   validationActions: [Deny]
   matchResources:
     namespaceSelector:
-      matchLabels: {kubernetes.io/metadata.name: NS}
+      matchLabels: {kubernetes.io/metadata.name: {{NS}}}
 `)
 	head := f.files("deploy/secrets.yaml", fmt.Sprintf(`apiVersion: v1
 kind: Secret
-metadata: {name: upd, namespace: NS}
+metadata: {name: upd, namespace: {{NS}}}
 stringData:
   token: %s
   added: %s
@@ -76,13 +76,13 @@ data:
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: fresh, namespace: NS}
+metadata: {name: fresh, namespace: {{NS}}}
 data:
   key: %s
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: leaky, namespace: NS}
+metadata: {name: leaky, namespace: {{NS}}}
 stringData:
   token: %s
 `, updated, marker+"-added", b64(marker+"-kept"), b64(fresh), leaky))
@@ -135,11 +135,11 @@ func TestPlanSecretOnlyChangeChangesDigest(t *testing.T) {
 	f.createNamespace()
 	f.apply(`apiVersion: v1
 kind: Secret
-metadata: {name: s, namespace: NS}
+metadata: {name: s, namespace: {{NS}}}
 stringData: {password: zero}
 `)
 	secret := func(v string) string {
-		return "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: NS}\nstringData: {password: " + v + "}\n"
+		return "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: {{NS}}}\nstringData: {password: " + v + "}\n"
 	}
 	one := f.plan(f.env(), f.files("deploy/s.yaml", secret("first-value")), nil)
 	oneAgain := f.plan(f.env(), f.files("deploy/s.yaml", secret("first-value")), nil)

@@ -18,6 +18,10 @@ const (
 	ActionUpdate    Action = "update"
 	ActionDelete    Action = "delete"
 	ActionUnchanged Action = "unchanged"
+	// ActionAdopt is an update whose only change is tugboat's ApplySet
+	// membership label on an object no ApplySet owned (say, one made by
+	// `kubectl apply`): applied like an update, shown without a diff.
+	ActionAdopt Action = "adopt"
 )
 
 // ObjectRef names one Kubernetes object.
@@ -57,14 +61,15 @@ type Change struct {
 	Ref    ObjectRef
 	Action Action
 	// Diff is a unified diff of the normalized YAML (live → desired), with
-	// every Secret value masked. Empty for unchanged objects.
+	// every Secret value masked. Empty for unchanged and adopted objects.
 	Diff   string
 	Source Location
 	// FromPR is false when the change exists only because the cluster
 	// drifted from the base branch's render.
 	FromPR bool
 	// Danger is non-empty for changes a person must look at twice, such as
-	// deleting a Namespace, PVC, PV or CRD.
+	// deleting a Namespace, PVC, PV or CRD, or taking an object over from
+	// another ApplySet.
 	Danger string
 }
 
@@ -82,6 +87,7 @@ type Counts struct {
 	Update    int `json:"update"`
 	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
+	Adopt     int `json:"adopt"`
 }
 
 // Plan is the diff of one environment: what applying the repository at
@@ -113,15 +119,18 @@ func (p *Plan) Counts() Counts {
 			c.Delete++
 		case ActionUnchanged:
 			c.Unchanged++
+		case ActionAdopt:
+			c.Adopt++
 		}
 	}
 	return c
 }
 
 // HasChanges reports whether applying the plan would write anything.
+// Adopting writes: the membership label that makes tugboat own the object.
 func (p *Plan) HasChanges() bool {
 	c := p.Counts()
-	return c.Create+c.Update+c.Delete > 0
+	return c.Create+c.Update+c.Delete+c.Adopt > 0
 }
 
 // Input is what a plan is made from.

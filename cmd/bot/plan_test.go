@@ -176,7 +176,7 @@ func applyDev(t *testing.T, repo, repoName string) {
 	labels := kube.ApplySet{Repo: repoName, Env: "dev"}.MemberLabels()
 	force := true
 	for _, o := range objs {
-		body, err := planner.PrepareForApply(o.Obj, labels, nil, false).MarshalJSON()
+		body, err := planner.PrepareForApply(o.Obj, labels, nil).MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
 		}
