@@ -47,7 +47,7 @@ func TestAppliedCheckRun(t *testing.T) {
 		summary    []string
 		text       []string
 	}{
-		{"converged", convergedReport(), ConclusionSuccess, "Applied +1 ~2 −1, converged in 14s",
+		{"converged", convergedReport(), ConclusionSuccess, "Applied +1 ~2 −1 ⊕1 adopt, converged in 14s",
 			[]string{"Started by @\u200balice with `/apply` on #42", "Took 14s"},
 			[]string{"**Created** (1):", "**Pruned** (1):", "**Taken over**"}},
 		{"crashloop", crashloopReport(), ConclusionFailure,
@@ -126,12 +126,12 @@ func TestApplyingCheckRun(t *testing.T) {
 		t.Errorf("applying run: %q %q", cr.Conclusion, cr.Title)
 	}
 	for _, want := range []string{"**staging** on cluster `staging-eu1` · planned commit `9e8d7c6` · plan digest `" + digestA + "`",
-		"Applying the plan that was shown (+1 ~2 −1): **2 of 5** objects done."} {
+		"Applying the plan that was shown (+1 ~2 −1 ⊕1 adopt): **2 of 5** objects done."} {
 		if !strings.Contains(cr.Summary, want) {
 			t.Errorf("applying summary lacks %q:\n%s", want, cr.Summary)
 		}
 	}
-	for _, want := range []string{"- + create `ConfigMap apps/web-flags`", "- − delete `ConfigMap apps/old-flags`", "- = adopt `ConfigMap apps/legacy-settings`"} {
+	for _, want := range []string{"- + create `ConfigMap apps/web-flags`", "- − delete `ConfigMap apps/old-flags`", "- ⊕ adopt `ConfigMap apps/legacy-settings`"} {
 		if !strings.Contains(cr.Text, want) {
 			t.Errorf("applying text lacks %q:\n%s", want, cr.Text)
 		}

@@ -63,7 +63,7 @@ func TestApplyCommentConverged(t *testing.T) {
 		"## ✅ staging: applied, converged in 14s\n",
 		"Started by @\u200balice with `/apply` on #42 · cluster `staging-eu1` · commit [`9e8d7c6`](<" + repoURL + "/commit/" + mergeSHA + ">)" +
 			" (test merge of head [`4f2a9c1`](<" + repoURL + "/commit/" + headSHA + ">)) · plan digest `" + digestA + "` · [check run](<" + checkRunURL + ">)",
-		"Took 14s: plan 1.2s · apply 3.4s · prune 300ms · wait 9.3s. Plan: +1 ~2 −1, 1 unchanged.",
+		"Took 14s: plan 1.2s · apply 3.4s · prune 300ms · wait 9.3s. Plan: +1 ~2 −1 ⊕1 adopt, 1 unchanged.",
 		"**Created** (1):\n\n- `ConfigMap apps/web-flags`\n",
 		"**Updated** (2):\n\n- `Deployment apps/web`\n- `Secret apps/web-db`\n",
 		"**Adopted** (1):\n\n- `ConfigMap apps/legacy-settings`\n",
