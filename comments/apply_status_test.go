@@ -24,8 +24,8 @@ func TestApplyStatus(t *testing.T) {
 		name, state, desc string
 		r                 ApplyReport
 	}{
-		{"converged", StateSuccess, "converged in 14s: +1 ~2 −1", convergedReport()},
-		{"converged, took from phases", StateSuccess, "converged in 14s: +1 ~2 −1", fromPhases},
+		{"converged", StateSuccess, "converged in 14s: +1 ~2 −1 ⊕1 adopt", convergedReport()},
+		{"converged, took from phases", StateSuccess, "converged in 14s: +1 ~2 −1 ⊕1 adopt", fromPhases},
 		{"no changes", StateSuccess, "converged in 2.1s: no changes", noChanges},
 		{"crashloop", StateFailure, "failed: 2 objects not ready: Deployment/web CrashLoopBackOff, Deployment/worker Unschedulable", crashloopReport()},
 		{"timed out", StateFailure, "timed out after 5m0s: 1 object not ready: Deployment/worker Unschedulable", timedOut},
@@ -66,7 +66,7 @@ func TestApplyPendingStatus(t *testing.T) {
 		plan *planner.Plan
 		want string
 	}{
-		{appliedPlan(), "applying 5 objects to staging (+1 ~2 −1)…"},
+		{appliedPlan(), "applying 5 objects to staging (+1 ~2 −1 ⊕1 adopt)…"},
 		{&planner.Plan{Changes: []planner.Change{{Ref: configMap("a", "b"), Action: planner.ActionCreate}}}, "applying 1 object to staging (+1 ~0 −0)…"},
 		{nil, "applying to staging…"},
 	} {
@@ -119,13 +119,13 @@ func TestDeploymentDescription(t *testing.T) {
 		r    ApplyReport
 		want string
 	}{
-		{convergedReport(), "/apply by alice on #42 at 9e8d7c6: +1 ~2 −1"},
+		{convergedReport(), "/apply by alice on #42 at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 		{starting, "/apply by alice on #42 at 9e8d7c6"},
-		{button, "Apply button by bob on #42 at 9e8d7c6: +1 ~2 −1"},
-		{merge, "merge of #42 at 9e8d7c6: +1 ~2 −1"},
-		{push, "push to the default branch at 9e8d7c6: +1 ~2 −1"},
-		{closed, "revert after #42 closed at 9e8d7c6: +1 ~2 −1"},
-		{heal, "drift heal at 9e8d7c6: +1 ~2 −1"},
+		{button, "Apply button by bob on #42 at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
+		{merge, "merge of #42 at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
+		{push, "push to the default branch at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
+		{closed, "revert after #42 closed at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
+		{heal, "drift heal at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 	} {
 		if got := DeploymentDescription(tt.r); got != tt.want {
 			t.Errorf("deployment description = %q, want %q", got, tt.want)
