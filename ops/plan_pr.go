@@ -81,6 +81,8 @@ type planRun struct {
 	merge    *gh.Tree
 	// baseFS and mergeFS are the trees as the renderer reads them.
 	baseFS, mergeFS fs.FS
+	// checks reads the reviews once for the on-merge gates.
+	checks *requirementChecks
 }
 
 // fetch downloads the base branch head and the test merge commit.
