@@ -273,3 +273,36 @@ func TestClosedWithoutMergeReverts(t *testing.T) {
 		t.Errorf("the revert comment does not name staging:\n%s", r)
 	}
 }
+
+// TestConfigOnlyFromTheDefaultBranch: a PR into an unprotected branch whose
+// .tugboat.yaml adds an environment on the prod cluster gets that
+// environment neither planned nor applied; the comment says which
+// configuration was used.
+func TestConfigOnlyFromTheDefaultBranch(t *testing.T) {
+	w := newWorld(t)
+	w.gh.Branch(testRepo, "unprotected", "main")
+	w.gh.Commit(testRepo, "unprotected", map[string]string{
+		".tugboat.yaml": testConfig + "  evil:\n    cluster: prod\n    path: deploy/evil\n    apply: on-comment\n    requires: []\n",
+	}, "an environment of my own")
+	w.gh.Branch(testRepo, "attack", "unprotected")
+	w.gh.Commit(testRepo, "attack", map[string]string{"deploy/evil/app.yaml": "image: evil\n", "deploy/staging/app.yaml": "image: web:9\n"}, "attack")
+	n := w.gh.OpenPR(testRepo, githubtest.PROptions{Head: "attack", Base: "unprotected", Title: "attack", Author: "bob"})
+	w.plan(n)
+	if run := latestRun(w.gh.CheckRuns(testRepo, w.head(n)), "tugboat/evil"); run != nil {
+		t.Fatalf("the base branch's own environment was planned: %+v", run)
+	}
+	var plan string
+	for _, c := range w.gh.Comments(testRepo, n) {
+		plan += c.Body
+	}
+	if !strings.Contains(plan, "default branch") {
+		t.Errorf("the plan does not say it used the default branch's configuration:\n%s", plan)
+	}
+	w.apply(n, "alice", "evil")
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("applied an environment from an untrusted configuration: %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "no such environment") {
+		t.Errorf("reply = %q, want no such environment", r)
+	}
+}
