@@ -306,3 +306,20 @@ func TestConfigOnlyFromTheDefaultBranch(t *testing.T) {
 		t.Errorf("reply = %q, want no such environment", r)
 	}
 }
+
+// TestLockShownInOtherPlans: another PR's plan names the holder of a
+// locked environment in its summary row.
+func TestLockShownInOtherPlans(t *testing.T) {
+	w := newWorld(t)
+	one := w.openPR("one", "web:1.1")
+	w.gh.Approve(testRepo, one, "carol")
+	w.apply(one, "bob", "staging")
+	two := w.openPR("two", "web:2.0")
+	var plan string
+	for _, c := range w.gh.Comments(testRepo, two) {
+		plan += c.Body
+	}
+	if want := fmt.Sprintf("🔒 locked by #%d", one); !strings.Contains(plan, want) {
+		t.Errorf("PR #%d's plan does not show %q:\n%s", two, want, plan)
+	}
+}

@@ -201,6 +201,7 @@ func (r *planRun) plan(ctx context.Context) error {
 		default:
 			ep.Plan = res.plan
 		}
+		ep.LockedBy = r.lockedBy(ctx, res.env)
 		in.Envs = append(in.Envs, ep)
 	}
 	mainURL, err := r.o.publish(ctx, r.req.PR, r.pr.HeadSHA, comments.RenderPlanComments(in))
@@ -310,4 +311,21 @@ func (r *planRun) trustedConfig(ctx context.Context, baseCfg []byte) (*config.Re
 	}
 	return cfg, fmt.Sprintf("This pull request targets %s, not the default branch %s: it is planned with the default branch's %s, "+
 		"since configuration is trusted only from there.", r.pr.BaseRef, info.DefaultBranch, config.RepoFile), nil
+}
+
+// lockedBy is the pull request holding an on-comment environment's lock,
+// shown in its summary row (0: none, or it could not be read).
+func (r *planRun) lockedBy(ctx context.Context, env config.Environment) int {
+	if env.Apply != config.ApplyOnComment {
+		return 0
+	}
+	lock, err := r.o.state.ReadLock(ctx, env, r.req.Repo.FullName())
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("env", env.Name).Msg("could not read the environment's lock")
+		return 0
+	}
+	if lock == nil {
+		return 0
+	}
+	return holderPR(lock.Holder)
 }
