@@ -35,6 +35,10 @@ type Options struct {
 	// Namespaces, PVCs, PVs and CRDs, taking objects over from another
 	// ApplySet.
 	AllowDangerous bool
+	// KeepDangerous applies the rest of a plan whose dangerous changes are
+	// not allowed, leaving those objects as they are (Result.Kept) instead
+	// of refusing: reverting a closed pull request brings back what it can.
+	KeepDangerous bool
 	// PR is the pull request applied, for the durable record (0: none).
 	PR int
 	// Head is the PR's head commit, for the record (the commit applied is
@@ -47,6 +51,11 @@ type Options struct {
 	Progress func(ProgressEvent)
 	// WaitInterval is the convergence poll interval (default one second).
 	WaitInterval time.Duration
+	// BeforeWrite, when set, is called once the re-plan matched the shown
+	// digest and passed every check, just before the first write: from
+	// here on there is an apply to report (the bot opens its check run,
+	// status and Deployment). It is not called for a refused apply.
+	BeforeWrite func(ctx context.Context, plan *planner.Plan)
 }
 
 // Result is what an apply did and the state it left the environment in.
@@ -55,6 +64,8 @@ type Result struct {
 	Writes    []ObjectWrite
 	Takeovers []Takeover
 	Prunes    []ObjectPrune
+	// Kept are dangerous changes left undone (Options.KeepDangerous).
+	Kept []planner.Change
 	// Wait is nil when the apply stopped before waiting.
 	Wait    *WaitResult
 	Outcome kube.Outcome
@@ -115,10 +126,18 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 		return res, fmt.Errorf("apply %s: %w", in.Env.Name, err)
 	}
 	if danger := dangerous(plan); len(danger) > 0 && !opts.AllowDangerous {
-		return res, &DangerousError{Changes: danger}
+		if !opts.KeepDangerous {
+			return res, &DangerousError{Changes: danger}
+		}
+		deletes = withoutChanges(deletes, danger)
+		writes = withoutDangerousWrites(writes, danger)
+		res.Kept = danger
 	}
 	if err := r.preflight(ctx, writes, deletes); err != nil {
 		return res, err
+	}
+	if opts.BeforeWrite != nil {
+		opts.BeforeWrite(ctx, plan)
 	}
 
 	inv, err := kube.ReadInventory(ctx, kc, set)
@@ -208,6 +227,37 @@ func (a *Applier) recordOutcome(ctx context.Context, kc *kube.Cluster, set kube.
 		return fmt.Errorf("apply %s: record outcome: %w", set.Env, err)
 	}
 	return outErr
+}
+
+// withoutDangerousWrites drops the writes of dangerous changes (a takeover
+// from another ApplySet) that KeepDangerous leaves undone.
+func withoutDangerousWrites(ws []desired, changes []planner.Change) []desired {
+	drop := map[planner.ObjectRef]bool{}
+	for _, c := range changes {
+		drop[c.Ref] = true
+	}
+	out := ws[:0:0]
+	for _, w := range ws {
+		if !drop[w.change.Ref] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// withoutChanges drops the refs of changes from refs.
+func withoutChanges(refs []planner.ObjectRef, changes []planner.Change) []planner.ObjectRef {
+	drop := map[planner.ObjectRef]bool{}
+	for _, c := range changes {
+		drop[c.Ref] = true
+	}
+	out := refs[:0:0]
+	for _, r := range refs {
+		if !drop[r] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // dangerous lists the plan's changes that need AllowDangerous: every one

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugboatops/tugboat/kube"
+	"github.com/tugboatops/tugboat/planner"
 )
 
 // TestApplyConvergeReapplyUpdatePrune walks one environment through its
@@ -206,6 +207,14 @@ func TestDangerousPruneRefused(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("apply error = %v, want a DangerousError", err)
 	}
+	called := false
+	_, err = e.apply(ctx, Options{BeforeWrite: func(context.Context, *planner.Plan) { called = true }})
+	if called {
+		t.Fatal("BeforeWrite called for a refused apply")
+	}
+	if !errors.As(err, &de) {
+		t.Fatalf("apply error = %v, want a DangerousError", err)
+	}
 	if !strings.Contains(err.Error(), "Namespace/danger-b") || !strings.Contains(err.Error(), "allow-dangerous") {
 		t.Fatalf("error does not name the namespace and the option: %v", err)
 	}
@@ -219,7 +228,27 @@ func TestDangerousPruneRefused(t *testing.T) {
 		t.Fatal("refused apply still wrote the ApplySet parent")
 	}
 
-	res, err := e.apply(ctx, Options{AllowDangerous: true})
+	// KeepDangerous applies the rest and leaves the namespace; BeforeWrite
+	// sees the plan just before the first write.
+	var sawPlan *planner.Plan
+	res, err := e.apply(ctx, Options{KeepDangerous: true, BeforeWrite: func(_ context.Context, p *planner.Plan) { sawPlan = p }})
+	if err != nil {
+		t.Fatalf("apply with KeepDangerous: %v\n%s", err, reportString(res))
+	}
+	if len(res.Kept) != 1 || res.Kept[0].Ref.Name != "danger-b" {
+		t.Fatalf("Kept = %+v, want Namespace/danger-b", res.Kept)
+	}
+	if ns := get(t, gvrNamespace, "", "danger-b"); ns == nil || ns.GetDeletionTimestamp() != nil {
+		t.Fatal("KeepDangerous deleted namespace danger-b")
+	}
+	if v, _, _ := unstructured.NestedString(get(t, gvrConfigMap, "danger-a", "cfg").Object, "data", "v"); v != "2" {
+		t.Fatalf("KeepDangerous did not apply the rest: cfg v = %q", v)
+	}
+	if sawPlan == nil || sawPlan.Digest != res.Plan.Digest {
+		t.Fatal("BeforeWrite was not called with the applied plan")
+	}
+
+	res, err = e.apply(ctx, Options{AllowDangerous: true})
 	if err != nil {
 		t.Fatalf("apply with AllowDangerous: %v\n%s", err, reportString(res))
 	}

@@ -40,6 +40,9 @@ type EnvPlan struct {
 	// Failure is set when the bot itself could not plan the environment
 	// (cluster unreachable, render killed). It is shown instead of a plan.
 	Failure string
+	// LockedBy is the pull request holding the environment's lock (0: none):
+	// another PR's /apply is refused until it merges, closes or /unlock.
+	LockedBy int
 }
 
 // PlanComment is everything a plan comment set shows.

@@ -63,14 +63,19 @@ func envLabel(name string) string {
 
 // applyHow says in the table how the environment gets applied.
 func applyHow(e EnvPlan) string {
+	var how string
 	switch e.Mode {
 	case ApplyOnComment:
-		return "on " + code("/apply "+envLabel(e.Env))
+		how = "on " + code("/apply "+envLabel(e.Env))
 	case ApplyAuto:
-		return "on merge, kept in sync"
+		how = "on merge, kept in sync"
 	default:
-		return "on merge"
+		how = "on merge"
 	}
+	if e.LockedBy > 0 {
+		how += fmt.Sprintf(" · 🔒 locked by #%d", e.LockedBy)
+	}
+	return how
 }
 
 // header is the top of the main comment: title, summary table and notes.

@@ -176,6 +176,11 @@ func TestRenderSummaryTable(t *testing.T) {
 	if !strings.Contains(dd, "`/apply staging --allow-dangerous`") {
 		t.Error("dangerous plan does not say how to apply it")
 	}
+	locked := twoEnvPlan()
+	locked.Envs[0].LockedBy = 12
+	if m := RenderPlanComments(locked)[0]; !strings.Contains(m, "| on `/apply staging` · 🔒 locked by #12 |") {
+		t.Errorf("a locked environment's row does not name the holder:\n%s", m)
+	}
 }
 
 func TestRenderProblemsAndFailures(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 )
 
 // Check-run buttons: Re-plan and Re-run plan that environment again on the
-// same commit; Apply answers that it is not available yet.
+// same commit; Apply without the approval staging requires is refused with
+// a reply and no re-plan.
 func TestCheckRunButtons(t *testing.T) {
 	w := newWorld(t, options{})
 	n, sha := w.openPR("buttons", map[string]string{
@@ -27,7 +28,7 @@ func TestCheckRunButtons(t *testing.T) {
 	})
 	w.gh.RequestAction(w.repo, w.checks(sha)["tugboat/staging"].ID, "apply", "alice")
 	w.waitFor("the apply answer", 30*time.Second, func() bool {
-		return strings.Contains(allBodies(w.botComments(n)), "is not available yet")
+		return strings.Contains(allBodies(w.botComments(n)), "needs 1 approval, has 0")
 	})
 	waitIdle(t, w)
 	if got := w.countChecks(sha, "tugboat/staging"); got != 2 {
@@ -39,9 +40,10 @@ func TestCheckRunButtons(t *testing.T) {
 }
 
 // Commands: /help answers with the help, an unknown command near a real one
-// and a bad flag with a short help reply, /apply and /unlock say they are
-// not available yet; other bots' slash commands and plain comments get
-// nothing; only the first line counts; and @tugboat plan works.
+// and a bad flag with a short help reply, /apply of an on-merge environment
+// says it deploys on merge, /unlock with nothing locked says so; other
+// bots' slash commands and plain comments get nothing; only the first line
+// counts; and @tugboat plan works.
 func TestCommandReplies(t *testing.T) {
 	w := newWorld(t, options{})
 	n, sha := w.openPR("cmds", map[string]string{"deploy/prod/app.yaml": configMap("app", "color", "green")})
@@ -53,8 +55,8 @@ func TestCommandReplies(t *testing.T) {
 		{"/help", "tugboat commands", true},
 		{"/plna", "did you mean", false},
 		{"/apply --force", "tugboat commands", false},
-		{"/apply staging", "`/apply` is not available yet", true},
-		{"/unlock", "`/unlock` is not available yet", true},
+		{"/apply prod", "prod deploys on merge", true},
+		{"/unlock", "holds no locks", true},
 	}
 	for _, c := range cases {
 		before := len(w.botComments(n))

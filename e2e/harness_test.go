@@ -44,12 +44,13 @@ type options struct {
 	ghOpts []githubtest.Option
 }
 
-const repoName = "acme/infra"
-
 // newWorld starts everything and waits until the bot is ready.
 func newWorld(t testing.TB, o options) *world {
 	t.Helper()
-	w := &world{t: t, repo: repoName, ns: namespace(t)}
+	// Each test has a repository of its own: locks and ApplySets are
+	// named after the repository, and the clusters are shared.
+	ns := namespace(t)
+	w := &world{t: t, repo: "acme/" + ns, ns: ns}
 	w.gh = githubtest.New(t, append([]githubtest.Option{githubtest.WithLogf(func(string, ...any) {})}, o.ghOpts...)...)
 	files := baseFiles(w.ns)
 	for k, v := range o.files {

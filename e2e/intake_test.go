@@ -131,7 +131,7 @@ func TestRetriesGitHubFaults(t *testing.T) {
 				continue
 			}
 			found = true
-			for _, want := range []string{`"repo":"` + repoName + `"`, fmt.Sprintf(`"pr":%d`, n), `"github_delivery_id":"`} {
+			for _, want := range []string{`"repo":"` + w.repo + `"`, fmt.Sprintf(`"pr":%d`, n), `"github_delivery_id":"`} {
 				if !strings.Contains(line, want) {
 					t.Errorf("retry logged without %s: %s", want, line)
 				}

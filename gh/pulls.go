@@ -34,8 +34,10 @@ type PullRequest struct {
 	// made on the base (a merge commit, squash, or merge-queue group).
 	Merged    bool
 	MergedSHA string
-	Author    string
-	HTMLURL   string
+	// MergedBy is who merged it ("" when not merged).
+	MergedBy string
+	Author   string
+	HTMLURL  string
 	// FromFork is true when the head branch lives in another repository.
 	FromFork bool
 }
@@ -100,6 +102,7 @@ func convertPR(repo Repo, pr *github.PullRequest) *PullRequest {
 	if out.Merged {
 		// After the merge, merge_commit_sha names the commit it made.
 		out.MergedSHA = pr.GetMergeCommitSHA()
+		out.MergedBy = pr.GetMergedBy().GetLogin()
 	}
 	if !out.Mergeable {
 		out.MergeCommitSHA = ""

@@ -11,13 +11,24 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/gh"
+	"github.com/tugboatops/tugboat/handlers/queue"
 	"github.com/tugboatops/tugboat/ops"
 )
+
+// detacher hands an apply to the apply pool while the pull request's later
+// events wait for it (see queue.Detach).
+func detacher(ctx context.Context) func() func() {
+	return func() func() { return queue.Detach(ctx) }
+}
 
 // Operations is what the handlers ask of ops; *ops.Ops implements it.
 type Operations interface {
 	PlanPR(ctx context.Context, req ops.PlanRequest) error
-	Closed(ctx context.Context, pr ops.PR, headSHA string) error
+	ApplyPR(ctx context.Context, req ops.ApplyRequest) error
+	Unlock(ctx context.Context, req ops.UnlockRequest) error
+	Closed(ctx context.Context, req ops.CloseRequest) error
+	DeployPush(ctx context.Context, req ops.PushRequest) error
+	ReviewChanged(ctx context.Context, pr ops.PR) error
 	NoteOnce(ctx context.Context, pr ops.PR, key, body string) error
 	Reply(ctx context.Context, pr ops.PR, body string) error
 }

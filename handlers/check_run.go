@@ -14,7 +14,8 @@ import (
 )
 
 // CheckRun answers the buttons of tugboat's check runs: "Re-run" and the
-// Re-plan action plan the environment again; Apply comes with part 2.
+// Re-plan action plan the environment again; Apply applies the plan the run
+// shows, with whoever pressed it as the actor.
 type CheckRun struct{ *Base }
 
 // Handles implements githubapp.EventHandler.
@@ -51,12 +52,16 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 		return err
 	}
 	ctx = zerolog.Ctx(ctx).With().Str("check_run", name).Str("user", ev.GetSender().GetLogin()).Logger().WithContext(ctx)
-	if identifier == ops.ActionApply {
-		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(comments.Command{Verb: comments.VerbApply}))
-	}
 	var envs []string
 	if env, ok := strings.CutPrefix(name, ops.CheckPrefix); ok && name != ops.CheckConfig {
 		envs = []string{env}
+	}
+	if identifier == ops.ActionApply {
+		if len(envs) == 0 {
+			return nil // only environments' runs carry the button
+		}
+		return h.Ops.ApplyPR(ctx, ops.ApplyRequest{PR: pr, Actor: ev.GetSender().GetLogin(), Envs: envs,
+			Trigger: comments.TriggerButton, ButtonHead: run.GetHeadSHA(), Detach: detacher(ctx)})
 	}
 	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr, Envs: envs})
 }

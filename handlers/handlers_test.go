@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -27,8 +30,25 @@ func (r *recordingOps) PlanPR(_ context.Context, req ops.PlanRequest) error {
 	r.add(fmt.Sprintf("plan %s#%d %v", req.Repo, req.Number, req.Envs))
 	return nil
 }
-func (r *recordingOps) Closed(_ context.Context, pr ops.PR, head string) error {
-	r.add(fmt.Sprintf("closed %s#%d %s", pr.Repo, pr.Number, head))
+func (r *recordingOps) Closed(_ context.Context, req ops.CloseRequest) error {
+	r.add(fmt.Sprintf("closed %s#%d %s merged=%v by %s", req.Repo, req.Number, req.Head, req.Merged, req.Actor))
+	return nil
+}
+func (r *recordingOps) ApplyPR(_ context.Context, req ops.ApplyRequest) error {
+	r.add(fmt.Sprintf("apply %s#%d %v by %s via %s head=%q dangerous=%v detach=%v", req.Repo, req.Number, req.Envs, req.Actor,
+		req.Trigger, req.ButtonHead, req.AllowDangerous, req.Detach != nil))
+	return nil
+}
+func (r *recordingOps) Unlock(_ context.Context, req ops.UnlockRequest) error {
+	r.add(fmt.Sprintf("unlock %s#%d %v by %s", req.Repo, req.Number, req.Envs, req.Actor))
+	return nil
+}
+func (r *recordingOps) ReviewChanged(_ context.Context, pr ops.PR) error {
+	r.add(fmt.Sprintf("review %s#%d", pr.Repo, pr.Number))
+	return nil
+}
+func (r *recordingOps) DeployPush(_ context.Context, req ops.PushRequest) error {
+	r.add(fmt.Sprintf("deploy %s %s@%s by %s", req.Repo, req.Branch, req.SHA, req.Pusher))
 	return nil
 }
 func (r *recordingOps) NoteOnce(_ context.Context, pr ops.PR, key, _ string) error {
@@ -41,11 +61,18 @@ func (r *recordingOps) Reply(_ context.Context, pr ops.PR, body string) error {
 	return nil
 }
 
-// noClients hands out clients that the recorded operations never use.
+// noClients hands out clients whose every call GitHub answers with 404:
+// the handlers' own calls (a reaction) fail and are only logged; the
+// recorded operations never use them.
 type noClients struct{}
 
+var notFoundAPI = httptest.NewServer(http.NotFoundHandler())
+
 func (noClients) Installation(int64) (*gh.Client, error) {
-	return gh.NewClient(nil, nil, nil, gh.TarballLimits{}), nil
+	v3 := github.NewClient(notFoundAPI.Client())
+	u, _ := url.Parse(notFoundAPI.URL + "/")
+	v3.BaseURL = u
+	return gh.NewClient(v3, nil, nil, gh.TarballLimits{}), nil
 }
 
 func newBase(rec *recordingOps) *Base {
@@ -65,12 +92,20 @@ func payload(t *testing.T, v any) []byte {
 func repoOf(full string) *github.Repository { return &github.Repository{FullName: github.String(full)} }
 
 func prEvent(action, repo, headRepo string, changes *github.EditChange) *github.PullRequestEvent {
+	head := &github.PullRequestBranch{SHA: github.String("abc")}
+	if headRepo != "" {
+		head.Repo = repoOf(headRepo)
+	}
 	return &github.PullRequestEvent{
 		Action: github.String(action), Number: github.Int(7), Repo: repoOf(repo), Changes: changes,
-		Installation: &github.Installation{ID: github.Int64(1)},
-		PullRequest: &github.PullRequest{Number: github.Int(7), Head: &github.PullRequestBranch{
-			SHA: github.String("abc"), Repo: repoOf(headRepo)}},
+		Installation: &github.Installation{ID: github.Int64(1)}, Sender: &github.User{Login: github.String("alice")},
+		PullRequest: &github.PullRequest{Number: github.Int(7), Head: head},
 	}
+}
+
+func merged(ev *github.PullRequestEvent) *github.PullRequestEvent {
+	ev.PullRequest.Merged = github.Bool(true)
+	return ev
 }
 
 func TestPullRequestActions(t *testing.T) {
@@ -87,8 +122,11 @@ func TestPullRequestActions(t *testing.T) {
 		{"base changed", prEvent("edited", "acme/infra", "acme/infra", baseChange), "plan acme/infra#7 []"},
 		{"title edited", prEvent("edited", "acme/infra", "acme/infra", titleChange), ""},
 		{"labeled", prEvent("labeled", "acme/infra", "acme/infra", nil), ""},
-		{"closed", prEvent("closed", "acme/infra", "acme/infra", nil), "closed acme/infra#7 abc"},
+		{"closed", prEvent("closed", "acme/infra", "acme/infra", nil), "closed acme/infra#7 abc merged=false by alice"},
+		{"merged", merged(prEvent("closed", "acme/infra", "acme/infra", nil)), "closed acme/infra#7 abc merged=true by alice"},
 		{"fork", prEvent("opened", "acme/infra", "mallory/infra", nil), "note acme/infra#7 fork"},
+		// A deleted fork's PR has no head repository: it is still a fork.
+		{"deleted fork", prEvent("opened", "acme/infra", "", nil), "note acme/infra#7 fork"},
 		{"not allowed", prEvent("opened", "other/infra", "other/infra", nil), ""},
 	}
 	for _, c := range cases {
@@ -173,7 +211,8 @@ func TestCheckRunActions(t *testing.T) {
 	}{
 		{"re-run", checkRunEvent("rerequested", "tugboat/prod", ""), "plan acme/infra#7 [prod]"},
 		{"re-plan", checkRunEvent("requested_action", "tugboat/staging", "plan"), "plan acme/infra#7 [staging]"},
-		{"apply", checkRunEvent("requested_action", "tugboat/staging", "apply"), "reply acme/infra#7 `/apply` is not available yet: this version of tugboat plans pull requests but does not apply them or take locks. The plan comment shows what applying would do."},
+		{"apply", checkRunEvent("requested_action", "tugboat/staging", "apply"), `apply acme/infra#7 [staging] by alice via button head="abc" dangerous=false detach=true`},
+		{"apply on the early-failure run", checkRunEvent("requested_action", "tugboat", "apply"), ""},
 		{"early failure re-run", checkRunEvent("rerequested", "tugboat", ""), "plan acme/infra#7 []"},
 		{"config re-run", checkRunEvent("rerequested", "tugboat/config", ""), "plan acme/infra#7 []"},
 		{"someone else's check", checkRunEvent("rerequested", "ci/test", ""), ""},
@@ -199,11 +238,65 @@ func TestEventKey(t *testing.T) {
 		"acme/infra#7  ": checkRunEvent("rerequested", "tugboat/prod", ""),
 		"acme/infra@abc": &github.CheckRunEvent{Repo: repoOf("acme/infra"), CheckRun: &github.CheckRun{HeadSHA: github.String("abc")}},
 		"acme/infra   ":  &github.PushEvent{Repo: &github.PushEventRepository{FullName: github.String("acme/infra")}},
+		"acme/infra#7   ": &github.PullRequestReviewEvent{Repo: repoOf("acme/infra"), PullRequest: &github.PullRequest{Number: github.Int(7)},
+			Review: &github.PullRequestReview{ID: github.Int64(99)}},
 	}
 	for want, ev := range cases {
 		got := EventKey(githubapp.Dispatch{Payload: payload(t, ev)})
 		if got != strings.TrimSpace(want) {
 			t.Errorf("EventKey(%T) = %q, want %q", ev, got, strings.TrimSpace(want))
 		}
+	}
+}
+
+func TestIssueCommentCommands(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"apply", "/apply staging --allow-dangerous", `apply acme/infra#7 [staging] by alice via comment head="" dangerous=true detach=true`},
+		{"apply all", "/apply", `apply acme/infra#7 [] by alice via comment head="" dangerous=false detach=true`},
+		{"unlock", "/unlock prod", "unlock acme/infra#7 [prod] by alice"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recordingOps{}
+			err := (IssueComment{newBase(rec)}).Handle(context.Background(), "issue_comment", "d", payload(t, commentEvent("created", "alice", c.body, true)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(rec.calls, "; "); got != c.want {
+				t.Errorf("calls = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func pushEvent(ref, after string, deleted bool) *github.PushEvent {
+	return &github.PushEvent{Ref: github.String(ref), After: github.String(after), Deleted: github.Bool(deleted),
+		Repo:         &github.PushEventRepository{FullName: github.String("acme/infra"), DefaultBranch: github.String("main")},
+		Installation: &github.Installation{ID: github.Int64(1)}, Sender: &github.User{Login: github.String("alice")}}
+}
+
+func TestPushDeploysTheDefaultBranchOnly(t *testing.T) {
+	cases := []struct {
+		name string
+		ev   *github.PushEvent
+		want string
+	}{
+		{"default branch", pushEvent("refs/heads/main", "abc", false), "deploy acme/infra main@abc by alice"},
+		{"other branch", pushEvent("refs/heads/feature", "abc", false), ""},
+		{"tag", pushEvent("refs/tags/main", "abc", false), ""},
+		{"deleted", pushEvent("refs/heads/main", zeroSHA, true), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recordingOps{}
+			if err := (Push{newBase(rec)}).Handle(context.Background(), "push", "d", payload(t, c.ev)); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(rec.calls, "; "); got != c.want {
+				t.Errorf("calls = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

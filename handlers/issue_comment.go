@@ -54,8 +54,11 @@ func (h IssueComment) Handle(ctx context.Context, _, _ string, payload []byte) e
 	switch cmd.Verb {
 	case comments.VerbHelp:
 		return h.Ops.Reply(ctx, pr, comments.HelpText(h.AppSlug))
-	case comments.VerbApply, comments.VerbUnlock:
-		return h.Ops.Reply(ctx, pr, comments.NotAvailableReply(cmd))
+	case comments.VerbApply:
+		return h.Ops.ApplyPR(ctx, ops.ApplyRequest{PR: pr, Actor: author, Envs: cmd.Envs,
+			AllowDangerous: cmd.AllowDangerous, Trigger: comments.TriggerComment, Detach: detacher(ctx)})
+	case comments.VerbUnlock:
+		return h.Ops.Unlock(ctx, ops.UnlockRequest{PR: pr, Actor: author, Envs: cmd.Envs})
 	case comments.VerbPlan:
 		if !h.AllowForkPlans {
 			ok, err := pr.Client.CanWrite(ctx, pr.Repo, author)

@@ -8,8 +8,9 @@ import (
 )
 
 // EventKey is the scheduler's serialization key: events of one pull
-// request (by repository and number, or for a check run without a listed
-// PR, by head commit) run in order and one at a time.
+// request (by repository and number — a review's is in pull_request —, or
+// for a check run without a listed PR, by head commit) run in order and one
+// at a time; pushes run one at a time per repository.
 func EventKey(d githubapp.Dispatch) string {
 	var p struct {
 		Number     int `json:"number"`
@@ -19,6 +20,10 @@ func EventKey(d githubapp.Dispatch) string {
 		Issue struct {
 			Number int `json:"number"`
 		} `json:"issue"`
+		// pull_request_review carries its PR only here.
+		PullRequest struct {
+			Number int `json:"number"`
+		} `json:"pull_request"`
 		CheckRun struct {
 			HeadSHA      string `json:"head_sha"`
 			PullRequests []struct {
@@ -35,6 +40,8 @@ func EventKey(d githubapp.Dispatch) string {
 		return fmt.Sprintf("%s#%d", repo, p.Number)
 	case p.Issue.Number != 0:
 		return fmt.Sprintf("%s#%d", repo, p.Issue.Number)
+	case p.PullRequest.Number != 0:
+		return fmt.Sprintf("%s#%d", repo, p.PullRequest.Number)
 	case len(p.CheckRun.PullRequests) > 0:
 		return fmt.Sprintf("%s#%d", repo, p.CheckRun.PullRequests[0].Number)
 	case p.CheckRun.HeadSHA != "":

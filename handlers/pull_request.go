@@ -45,10 +45,13 @@ func (h PullRequest) Handle(ctx context.Context, _, _ string, payload []byte) er
 	}
 	ctx = zerolog.Ctx(ctx).With().Str("action", action).Logger().WithContext(ctx)
 	if action == "closed" {
-		return h.Ops.Closed(ctx, pr, ev.GetPullRequest().GetHead().GetSHA())
+		return h.Ops.Closed(ctx, ops.CloseRequest{PR: pr, Head: ev.GetPullRequest().GetHead().GetSHA(),
+			Merged: ev.GetPullRequest().GetMerged(), Actor: ev.GetSender().GetLogin()})
 	}
+	// A PR whose head repository is gone (a deleted fork: head.repo is
+	// null) is a fork too: failing open here would plan untrusted content.
 	head := ev.GetPullRequest().GetHead().GetRepo().GetFullName()
-	if head != "" && head != full && !h.AllowForkPlans {
+	if head != full && !h.AllowForkPlans {
 		zerolog.Ctx(ctx).Info().Str("head_repo", head).Msg("pull request from a fork: not planned until a maintainer runs /plan")
 		return h.Ops.NoteOnce(ctx, pr, "fork", comments.ForkReply(true))
 	}

@@ -2,10 +2,12 @@ package ops
 
 import (
 	"context"
+	"slices"
 
 	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/comments"
+	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
 )
 
@@ -35,18 +37,23 @@ const (
 func checkName(env string) string { return CheckPrefix + env }
 
 // conclude completes an environment's check run with its output, the plan
-// digest as external_id, and the Apply and Re-plan buttons.
+// digest as external_id, the Re-plan button, and the Apply button where a
+// comment can apply the plan.
 func (r *planRun) conclude(ctx context.Context, res *envResult, out comments.CheckRun, detailsURL string) error {
+	planned := res.plan != nil && res.failure == nil
+	if planned {
+		out = r.gateOnMerge(ctx, res, out)
+	}
 	cr := gh.CheckRun{
 		Name: checkName(res.env.Name), Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text, DetailsURL: detailsURL,
-		Actions: []gh.Action{applyAction, replanAction},
+		Actions: []gh.Action{replanAction},
 	}
-	if res.plan != nil && res.failure == nil {
+	if planned {
 		cr.ExternalID = res.plan.Digest
 	}
-	if out.Conclusion != comments.ConclusionActionRequired {
-		cr.Actions = []gh.Action{replanAction}
+	if out.Conclusion == comments.ConclusionActionRequired && res.env.Apply == config.ApplyOnComment {
+		cr.Actions = []gh.Action{applyAction, replanAction}
 	}
 	for _, a := range out.Annotations {
 		cr.Annotations = append(cr.Annotations, gh.Annotation{Path: a.Path, StartLine: a.StartLine, EndLine: a.EndLine,
@@ -66,4 +73,26 @@ func (r *planRun) concludeFailed(ctx context.Context, results []*envResult, caus
 			zerolog.Ctx(ctx).Error().Err(err).Str("env", res.env.Name).Msg("could not conclude the check run")
 		}
 	}
+}
+
+// gateOnMerge makes an on-merge environment's run show its `approved`
+// requirement before merge — success when met, action_required naming what
+// is missing ("needs 2 approvals, has 1") — so branch protection can
+// require tugboat/<env>. Review events re-plan it. `mergeable` is left to
+// GitHub at merge time: other CI finishing later would leave the run
+// stale, and tugboat's own check is what it would wait for.
+func (r *planRun) gateOnMerge(ctx context.Context, res *envResult, out comments.CheckRun) comments.CheckRun {
+	env := res.env
+	if env.Apply == config.ApplyOnComment || !slices.Contains(env.Requires, config.RequireApproved) {
+		return out
+	}
+	if r.checks == nil {
+		r.checks = newRequirementChecks(r.o, r.req.PR, r.pr)
+	}
+	st, err := r.checks.approvalsState(ctx)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not read the reviews for the on-merge gate")
+		return out
+	}
+	return comments.WithMergeRequirements(out, st.unmet(env.Approvals))
 }

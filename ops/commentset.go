@@ -133,23 +133,3 @@ func (o *Ops) conflict(ctx context.Context, pr PR, p *gh.PullRequest) error {
 	zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(p.HeadSHA)).Msg("pull request conflicts with its base: not planned")
 	return o.NoteOnce(ctx, pr, "conflict-"+p.HeadSHA, comments.ConflictReply(p.HeadSHA))
 }
-
-// Closed minimizes the bot's outdated comments of a closed pull request:
-// every plan comment set but the latest one.
-func (o *Ops) Closed(ctx context.Context, pr PR, headSHA string) error {
-	existing, err := pr.Client.Comments(ctx, pr.Repo, pr.Number)
-	if err != nil {
-		return err
-	}
-	var outdated []gh.Comment
-	for _, cm := range existing {
-		if cm.Author != o.opts.BotLogin {
-			continue
-		}
-		if m, ok := comments.ParseMarker(cm.Body); ok && m.SHA != headSHA {
-			outdated = append(outdated, cm)
-		}
-	}
-	o.minimize(ctx, pr, outdated)
-	return nil
-}

@@ -6,7 +6,9 @@ package ops
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +32,10 @@ type Renderer interface {
 type Ops struct {
 	planner  Planner
 	renderer Renderer
+	applier  Applier
+	state    EnvState
 	opts     Options
+	applies  *pool
 
 	mu        sync.Mutex
 	plans     *planCache
@@ -40,8 +45,15 @@ type Ops struct {
 // Options configure Ops.
 type Options struct {
 	// BotLogin is the app's bot account ("slug[bot]"): only its comments
-	// are taken for plan comments.
+	// are taken for plan comments, and its statuses are tugboat's own.
 	BotLogin string
+	// AppID is the GitHub App's id: check runs it made are tugboat's own.
+	AppID int64
+	// ClusterAllowed says whether a repository ("owner/name") may use a
+	// cluster (the server config's clusters.<name>.repositories); nil: any.
+	ClusterAllowed func(cluster, repo string) bool
+	// ApplyWorkers bounds the applies running at once (default 4).
+	ApplyWorkers int
 	// WebURL is GitHub's web root (https://github.com), for links to files.
 	WebURL string
 	// Mergeable bounds the wait for GitHub's test merge.
@@ -53,15 +65,49 @@ type Options struct {
 	Metrics *Metrics
 }
 
-// New returns Ops planning with p and rendering with r.
-func New(p Planner, r Renderer, opts Options) *Ops {
+// Engines are what Ops drives: the planner, the renderer (to tell which
+// environments a pull request affects), the applier, and the state kept in
+// the clusters (locks, mutexes, records).
+type Engines struct {
+	Planner  Planner
+	Renderer Renderer
+	Applier  Applier
+	State    EnvState
+}
+
+// New returns Ops driving e.
+func New(e Engines, opts Options) *Ops {
 	if opts.PlanConcurrency <= 0 {
 		opts.PlanConcurrency = 2
+	}
+	if opts.ApplyWorkers <= 0 {
+		opts.ApplyWorkers = 4
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Minute
 	}
-	return &Ops{planner: p, renderer: r, opts: opts, plans: newPlanCache(256), minimized: map[string]bool{}}
+	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, opts: opts,
+		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(256), minimized: map[string]bool{}}
+}
+
+// Wait waits for the applies running on the apply pool (at shutdown, after
+// the webhook queue has drained).
+func (o *Ops) Wait() { o.applies.Wait() }
+
+// repoURL is the repository's web page, "" when the web root is unknown.
+func (o *Ops) repoURL(repo gh.Repo) string {
+	if o.opts.WebURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(o.opts.WebURL, "/") + "/" + repo.FullName()
+}
+
+// checkRunURL is a check run's page on GitHub.
+func (o *Ops) checkRunURL(repo gh.Repo, id int64) string {
+	if o.opts.WebURL == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/runs/%d", o.repoURL(repo), id)
 }
 
 // PR names the pull request an operation is about, with the client of the

@@ -81,6 +81,8 @@ type planRun struct {
 	merge    *gh.Tree
 	// baseFS and mergeFS are the trees as the renderer reads them.
 	baseFS, mergeFS fs.FS
+	// checks reads the reviews once for the on-merge gates.
+	checks *requirementChecks
 }
 
 // fetch downloads the base branch head and the test merge commit.
@@ -135,14 +137,17 @@ func (r *planRun) plan(ctx context.Context) error {
 		}
 		return nil
 	}
-	cfg, err := config.ParseRepo(baseCfgData, config.RepoFile)
+	cfg, cfgNote, err := r.trustedConfig(ctx, baseCfgData)
 	if err != nil {
-		r.failEarly(ctx, fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err))
+		r.failEarly(ctx, err)
 		return nil
 	}
 
 	changed := changedFiles(r.base.Files, r.merge.Files)
 	results, notes, err := r.selectEnvs(ctx, cfg, changed)
+	if cfgNote != "" {
+		notes = append(notes, cfgNote)
+	}
 	if err != nil {
 		r.failEarly(ctx, err)
 		return err
@@ -196,6 +201,7 @@ func (r *planRun) plan(ctx context.Context) error {
 		default:
 			ep.Plan = res.plan
 		}
+		ep.LockedBy = r.lockedBy(ctx, res.env)
 		in.Envs = append(in.Envs, ep)
 	}
 	mainURL, err := r.o.publish(ctx, r.req.PR, r.pr.HeadSHA, comments.RenderPlanComments(in))
@@ -277,4 +283,49 @@ func (r *planRun) repoURL() string {
 		return ""
 	}
 	return strings.TrimSuffix(r.o.opts.WebURL, "/") + "/" + r.req.Repo.FullName()
+}
+
+// trustedConfig is the configuration this plan uses: the default branch's
+// (see Ops.trustedConfig). For a pull request into the default branch that
+// is the base tree's file; a pull request into another branch is planned
+// with the default branch's file, and the note says so. An invalid file is
+// an error for failEarly.
+func (r *planRun) trustedConfig(ctx context.Context, baseCfg []byte) (*config.RepoConfig, string, error) {
+	info, err := r.req.Client.Repository(ctx, r.req.Repo)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.pr.BaseRef == info.DefaultBranch {
+		cfg, err := r.o.parseTrusted(baseCfg, r.req.Repo.FullName())
+		if err != nil {
+			return nil, "", fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err)
+		}
+		return cfg, "", nil
+	}
+	cfg, why, err := r.o.trustedConfig(ctx, r.req.PR)
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg == nil {
+		return nil, "", fmt.Errorf("nothing can be planned: %s", why.Text())
+	}
+	return cfg, fmt.Sprintf("This pull request targets %s, not the default branch %s: it is planned with the default branch's %s, "+
+		"since configuration is trusted only from there.", r.pr.BaseRef, info.DefaultBranch, config.RepoFile), nil
+}
+
+// lockedBy is the pull request holding an on-comment environment's lock,
+// shown in its summary row (0: none, or it could not be read).
+func (r *planRun) lockedBy(ctx context.Context, env config.Environment) int {
+	if env.Apply != config.ApplyOnComment {
+		return 0
+	}
+	lock, err := r.o.state.ReadLock(ctx, env, r.req.Repo.FullName())
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("env", env.Name).Msg("could not read the environment's lock")
+		return 0
+	}
+	if lock == nil {
+		return 0
+	}
+	return holderPR(lock.Holder)
 }

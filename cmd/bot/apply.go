@@ -10,7 +10,6 @@ import (
 
 	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/comments"
-	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/planner"
 )
 
@@ -145,32 +144,4 @@ func printProgress(w io.Writer, e applier.ProgressEvent) {
 	case applier.PhaseWait:
 		fmt.Fprintf(w, "  %-8s %-14s %s %s\n", e.Phase, e.Outcome, e.Ref, e.Message)
 	}
-}
-
-// ordered puts environments after those they name in `after` (config
-// validation rejects cycles), otherwise keeping their order.
-func ordered(envs []config.Environment) []config.Environment {
-	byName := map[string]config.Environment{}
-	for _, e := range envs {
-		byName[e.Name] = e
-	}
-	var out []config.Environment
-	done := map[string]bool{}
-	var visit func(e config.Environment)
-	visit = func(e config.Environment) {
-		if done[e.Name] {
-			return
-		}
-		done[e.Name] = true
-		for _, dep := range e.After {
-			if d, ok := byName[dep]; ok {
-				visit(d)
-			}
-		}
-		out = append(out, e)
-	}
-	for _, e := range envs {
-		visit(e)
-	}
-	return out
 }

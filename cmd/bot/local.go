@@ -73,7 +73,7 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 	if err != nil {
 		return nil, err
 	}
-	envs := ordered(repoCfg.Environments)
+	envs := config.Ordered(repoCfg.Environments)
 	if !f.all {
 		env, ok := repoCfg.Env(f.env)
 		if !ok {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
 	"github.com/tugboatops/tugboat/handlers"
@@ -70,7 +73,13 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
-	o := ops.New(pl, renderer, ops.Options{BotLogin: botLogin, WebURL: ghc.WebURL, Metrics: ops.NewMetrics(reg)})
+	engines := ops.Engines{
+		Planner: pl, Renderer: renderer,
+		Applier: &applier.Applier{Planner: pl, Clusters: clusters},
+		State:   &ops.KubeState{Clusters: clusters, Identity: processIdentity()},
+	}
+	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
+		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg)})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
@@ -78,7 +87,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
 	dispatcher := githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
-			handlers.CheckRun{Base: base}, handlers.Installation{Base: base}},
+			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.Installation{Base: base}},
 		ghc.App.WebhookSecret,
 		githubapp.WithScheduler(sched),
 		githubapp.WithErrorCallback(webhookError(qm)),
@@ -116,4 +125,14 @@ func withLogger(log zerolog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
 	})
+}
+
+// processIdentity names this process as the holder of apply mutexes: the
+// host (the pod's name), the pid and a random part, so a restarted process
+// never mistakes its predecessor's mutex for its own.
+func processIdentity() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }

@@ -59,10 +59,14 @@ type Scheduler struct {
 	busy     int
 	closed   bool
 	workers  sync.WaitGroup
+	// detached counts handlers' work that outlived its handler (see
+	// Detach); Shutdown waits for it too.
+	detached sync.WaitGroup
 }
 
 type item struct {
-	d githubapp.Dispatch
+	key string
+	d   githubapp.Dispatch
 	// log is the delivery's logger (event and delivery id), carried across
 	// the queue into the handler's context: the webhook request's own
 	// context ends once the delivery is acknowledged.
@@ -155,6 +159,7 @@ func (s *Scheduler) work() {
 		key := s.ready[0]
 		s.ready = s.ready[1:]
 		it := s.queues[key][0]
+		it.key = key
 		s.queues[key] = s.queues[key][1:]
 		s.running[key] = true
 		s.waiting--
@@ -162,23 +167,20 @@ func (s *Scheduler) work() {
 		s.opts.Metrics.depth(s.waiting, s.busy)
 		s.mu.Unlock()
 
-		err := s.execute(it)
+		h := &holder{}
+		err := s.execute(it, h)
 
 		s.mu.Lock()
 		s.busy--
 		s.opts.Metrics.depth(s.waiting, s.busy)
-		delete(s.running, key)
 		if it.d.DeliveryID != "" {
 			delete(s.inflight, it.d.DeliveryID)
 			if err == nil {
 				s.seen.add(it.d.DeliveryID)
 			}
 		}
-		if len(s.queues[key]) > 0 {
-			s.ready = append(s.ready, key)
-			s.wake.Signal()
-		} else {
-			delete(s.queues, key)
+		if !h.take() {
+			s.release(key)
 		}
 		if s.closed && s.waiting == 0 && s.busy == 0 {
 			s.wake.Broadcast()
@@ -186,9 +188,78 @@ func (s *Scheduler) work() {
 	}
 }
 
+// release lets the next event of key run. Called with s.mu held.
+func (s *Scheduler) release(key string) {
+	delete(s.running, key)
+	if len(s.queues[key]) > 0 {
+		s.ready = append(s.ready, key)
+		s.wake.Signal()
+	} else {
+		delete(s.queues, key)
+	}
+}
+
+// holder records whether a handler detached its work.
+type holder struct {
+	mu       sync.Mutex
+	detached bool
+	returned bool
+	done     func()
+}
+
+// take is called when the handler returned: it reports whether the key
+// stays held by detached work.
+func (h *holder) take() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.returned = true
+	return h.detached
+}
+
+type detachKey struct{}
+
+// Detach lets a handler hand long work (an apply that waits minutes for
+// convergence) to a pool of its own while keeping its key's order: the
+// worker is freed as soon as the handler returns, but later events of the
+// same key (the same pull request) wait until the returned done is called.
+// Call Detach before the handler returns and done exactly once when the
+// work ends. Outside a Scheduler (tests, the CLI) Detach returns nil.
+func Detach(ctx context.Context) (done func()) {
+	f, _ := ctx.Value(detachKey{}).(func() func())
+	if f == nil {
+		return nil
+	}
+	return f()
+}
+
+func (s *Scheduler) detachFunc(key string, h *holder) func() func() {
+	return func() func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.returned || h.detached {
+			return nil // too late, or already detached: the caller runs inline
+		}
+		h.detached = true
+		s.detached.Add(1)
+		var once sync.Once
+		return func() {
+			once.Do(func() {
+				s.mu.Lock()
+				s.release(key)
+				if s.closed && s.waiting == 0 && s.busy == 0 {
+					s.wake.Broadcast()
+				}
+				s.mu.Unlock()
+				s.detached.Done()
+			})
+		}
+	}
+}
+
 // execute runs one event, turning a panic into an error.
-func (s *Scheduler) execute(it item) (err error) {
+func (s *Scheduler) execute(it item, h *holder) (err error) {
 	ctx := it.log.WithContext(githubapp.InitializeResponder(s.base))
+	ctx = context.WithValue(ctx, detachKey{}, s.detachFunc(it.key, h))
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
@@ -224,6 +295,7 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.workers.Wait()
+		s.detached.Wait()
 		close(done)
 	}()
 	select {

@@ -225,3 +225,80 @@ func (s *Scheduler) idle() bool {
 	defer s.mu.Unlock()
 	return s.waiting == 0 && s.busy == 0
 }
+
+func TestDetachedWorkHoldsTheKeyNotTheWorker(t *testing.T) {
+	finish := make(chan struct{})
+	workDone := make(chan struct{})
+	rec := &recorder{handle: func(ctx context.Context, id string, _ []byte) error {
+		if id == "apply" {
+			done := Detach(ctx)
+			if done == nil {
+				t.Error("Detach returned nil inside the scheduler")
+				return nil
+			}
+			go func() {
+				defer done()
+				<-finish
+				close(workDone)
+			}()
+		}
+		return nil
+	}}
+	// One worker: if the detached work held it, the other PR could not run.
+	s := New(Options{Workers: 1, Key: byPayload})
+	s.Schedule(context.Background(), dispatch(rec, "apply", "acme/app#1"))
+	s.Schedule(context.Background(), dispatch(rec, "after-apply", "acme/app#1"))
+	s.Schedule(context.Background(), dispatch(rec, "other-pr", "acme/app#2"))
+
+	deadline := time.Now().Add(5 * time.Second)
+	for !contains(rec.handled(), "other-pr") {
+		if time.Now().After(deadline) {
+			t.Fatalf("another PR's event did not run while detached work held #1: handled %v", rec.handled())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if contains(rec.handled(), "after-apply") {
+		t.Fatalf("the next event of #1 ran before its detached work finished: %v", rec.handled())
+	}
+	close(finish)
+	drain(t, s)
+	<-workDone
+	if got := rec.handled(); fmt.Sprint(got) != "[apply other-pr after-apply]" {
+		t.Errorf("order = %v", got)
+	}
+	if Detach(context.Background()) != nil {
+		t.Error("Detach outside a scheduler should be nil")
+	}
+}
+
+func TestShutdownWaitsForDetachedWork(t *testing.T) {
+	var finished atomic.Bool
+	rec := &recorder{handle: func(ctx context.Context, _ string, _ []byte) error {
+		done := Detach(ctx)
+		go func() {
+			defer done()
+			time.Sleep(100 * time.Millisecond)
+			finished.Store(true)
+		}()
+		return nil
+	}}
+	s := New(Options{Workers: 2, Key: byPayload})
+	s.Schedule(context.Background(), dispatch(rec, "d1", "acme/app#1"))
+	for len(rec.handled()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	drain(t, s)
+	if !finished.Load() {
+		t.Error("Shutdown returned before the detached work finished")
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

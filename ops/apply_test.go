@@ -1,0 +1,325 @@
+package ops
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tugboatops/tugboat/internal/githubtest"
+)
+
+// TestApplyThenAlreadyApplied: an approved, mergeable PR's /apply staging
+// applies exactly the shown plan once, reports it (check run, status,
+// Deployment, comment) and takes the lock; the same /apply again writes
+// nothing and says so.
+func TestApplyThenAlreadyApplied(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	w.apply(n, "bob", "staging")
+
+	if got := w.applier.calls(); len(got) != 1 || !strings.HasPrefix(got[0], "staging@") {
+		t.Fatalf("applier calls = %v, want one of staging", got)
+	}
+	head := w.head(n)
+	st := statusOf(w.gh.Statuses(testRepo, head), "tugboat/apply/staging")
+	if st == nil || st.State != "success" {
+		t.Fatalf("status tugboat/apply/staging on the head = %+v, want success", st)
+	}
+	deps := w.gh.Deployments(testRepo)
+	if len(deps) != 1 || deps[0].Environment != "staging" || deps[0].Ref != head || deps[0].State() != "success" {
+		t.Fatalf("deployments = %+v, want one successful deployment of staging at the head", deps)
+	}
+	run := latestRun(w.gh.CheckRuns(testRepo, head), "tugboat/staging")
+	if run == nil || run.Conclusion != "success" {
+		t.Fatalf("newest tugboat/staging run = %+v, want success", run)
+	}
+	if !strings.Contains(w.lastReply(n), "staging") {
+		t.Errorf("result comment does not name staging:\n%s", w.lastReply(n))
+	}
+	if got := w.state.lockHolder("staging"); got != "acme/infra#"+fmt.Sprint(n) {
+		t.Errorf("staging lock holder = %q, want acme/infra#%d", got, n)
+	}
+
+	w.apply(n, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 1 {
+		t.Fatalf("the repeated /apply wrote again: %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(strings.ToLower(r), "already applied") {
+		t.Errorf("reply to the repeated /apply = %q, want already applied", r)
+	}
+}
+
+// TestApplyRefusals: every unmet condition is named in one reply, and
+// nothing is applied or locked.
+func TestApplyRefusals(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(w *world, n int)
+		actor string
+		envs  []string
+		want  []string
+	}{
+		{"no approval", func(*world, int) {}, "bob", []string{"staging"}, []string{"approval"}},
+		{"author's own approval", func(w *world, n int) { w.gh.Approve(testRepo, n, "bob") }, "carol", []string{"staging"}, []string{"approval"}},
+		{"read-only approver", func(w *world, n int) { w.gh.Approve(testRepo, n, "dave") }, "bob", []string{"staging"}, []string{"approval"}},
+		{"read-only actor", func(w *world, n int) { w.gh.Approve(testRepo, n, "carol") }, "dave", []string{"staging"}, []string{"dave"}},
+		{"failing CI", func(w *world, n int) {
+			w.gh.Approve(testRepo, n, "carol")
+			w.gh.SetStatus(testRepo, w.head(n), "ci/test", "failure", "ci-bot")
+		}, "bob", []string{"staging"}, []string{"ci/test"}},
+		{"required check not reported", func(w *world, n int) {
+			w.gh.Approve(testRepo, n, "carol")
+			w.gh.Protect(testRepo, "main", githubtest.BranchProtection{RequiredContexts: []string{"lint", "tugboat/prod"}})
+		}, "bob", []string{"staging"}, []string{"lint"}},
+		{"changes requested", func(w *world, n int) {
+			w.gh.Approve(testRepo, n, "carol")
+			w.gh.Review(testRepo, n, "erin", "CHANGES_REQUESTED", "no")
+		}, "bob", []string{"staging"}, []string{"erin"}},
+		{"on-merge environment", func(w *world, n int) { w.gh.Approve(testRepo, n, "carol") }, "bob", []string{"prod"}, []string{"merge"}},
+		{"unknown environment", func(w *world, n int) { w.gh.Approve(testRepo, n, "carol") }, "bob", []string{"qa"}, []string{"qa", "staging", "prod"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			n := w.openPR("release", "web:1.1")
+			c.setup(w, n)
+			w.apply(n, c.actor, c.envs...)
+			if got := w.applier.calls(); len(got) != 0 {
+				t.Fatalf("applied although refused: %v", got)
+			}
+			reply := w.lastReply(n)
+			for _, want := range c.want {
+				if !strings.Contains(reply, want) {
+					t.Errorf("reply does not mention %q:\n%s", want, reply)
+				}
+			}
+			if h := w.state.lockHolder("staging"); h != "" {
+				t.Errorf("a refused apply left the lock taken by %s", h)
+			}
+			if st := statusOf(w.gh.Statuses(testRepo, w.head(n)), "tugboat/apply/staging"); st != nil {
+				t.Errorf("a refused apply posted a status: %+v", st)
+			}
+		})
+	}
+}
+
+// TestApprovalsFollowTheTree: an approval survives a push of the same
+// content (same tree) and goes stale with a change of content.
+func TestApprovalsFollowTheTree(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	// Same content again: a new commit with the same tree.
+	w.gh.Commit(testRepo, "release", map[string]string{"deploy/staging/app.yaml": "image: web:1.1\n"}, "same content")
+	w.plan(n)
+	w.apply(n, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 1 {
+		t.Fatalf("an approval of the same tree did not count: applied %v; reply:\n%s", got, w.lastReply(n))
+	}
+	w.gh.Commit(testRepo, "release", map[string]string{"deploy/staging/app.yaml": "image: web:1.2\n"}, "new content")
+	w.plan(n)
+	w.apply(n, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 1 {
+		t.Fatalf("a stale approval counted: applied %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "carol") {
+		t.Errorf("the refusal does not name carol's stale approval:\n%s", r)
+	}
+}
+
+// TestLockConflictAndUnlock: a second PR cannot apply an environment the
+// first holds until the first unlocks it.
+func TestLockConflictAndUnlock(t *testing.T) {
+	w := newWorld(t)
+	one := w.openPR("one", "web:1.1")
+	w.gh.Approve(testRepo, one, "carol")
+	w.apply(one, "bob", "staging")
+	two := w.openPR("two", "web:2.0")
+	w.gh.Approve(testRepo, two, "carol")
+	w.apply(two, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 1 {
+		t.Fatalf("PR #%d applied over #%d's lock: %v", two, one, got)
+	}
+	if r := w.lastReply(two); !strings.Contains(r, fmt.Sprintf("#%d", one)) {
+		t.Errorf("the refusal does not name the holder #%d:\n%s", one, r)
+	}
+	if err := w.ops.Unlock(w.ctx(), UnlockRequest{PR: w.pr(one), Actor: "bob", Envs: []string{"staging"}}); err != nil {
+		t.Fatal(err)
+	}
+	if h := w.state.lockHolder("staging"); h != "" {
+		t.Fatalf("after /unlock the lock is held by %q", h)
+	}
+	w.apply(two, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 2 {
+		t.Fatalf("after /unlock PR #%d still cannot apply: %v\n%s", two, got, w.lastReply(two))
+	}
+}
+
+// TestPlanChangedNothingApplied: drift since the plan was shown changes
+// the digest: nothing is written, the new plan is posted, the lock goes.
+func TestPlanChangedNothingApplied(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	runsBefore := len(w.gh.CheckRuns(testRepo, w.head(n)))
+	w.planner.setDrift("staging", true)
+	w.apply(n, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("applied a plan nobody saw: %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "changed") {
+		t.Errorf("reply = %q, want the plan changed", r)
+	}
+	if len(w.gh.CheckRuns(testRepo, w.head(n))) <= runsBefore {
+		t.Error("the new plan was not posted")
+	}
+	if h := w.state.lockHolder("staging"); h != "" {
+		t.Errorf("the refused apply kept the lock it took (%s)", h)
+	}
+}
+
+// TestMergeDeploysInOrderAndRecords: a merge deploys prod after staging at
+// the merged commit; staging, applied before merge, only moves its record.
+// The PR's lock goes once deployed.
+func TestMergeDeploysInOrderAndRecords(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	w.apply(n, "bob", "staging")
+	sha := w.gh.Merge(testRepo, n, "alice")
+	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: sha, Pusher: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := w.applier.calls()
+	if len(calls) != 2 || calls[1] != "prod@"+sha {
+		t.Fatalf("applier calls = %v, want staging (before merge) then prod@%s", calls, sha)
+	}
+	if rec, _ := w.state.Record(w.ctx(), envNamed("staging"), testRepo); rec.Commit != sha {
+		t.Errorf("staging's record is at %s, want the merged commit %s", rec.Commit, sha)
+	}
+	if st := statusOf(w.gh.Statuses(testRepo, sha), "tugboat/apply/prod"); st == nil || st.State != "success" {
+		t.Errorf("prod status on the merged commit = %+v", st)
+	}
+	if h := w.state.lockHolder("staging"); h != "" {
+		t.Errorf("the merged PR still holds staging (%s)", h)
+	}
+}
+
+// TestMergeStopsAfterAFailure: prod is not deployed when staging failed at
+// the same commit.
+func TestMergeStopsAfterAFailure(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	w.applier.fail = map[string]bool{"staging": true}
+	sha := w.gh.Merge(testRepo, n, "alice")
+	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: sha, Pusher: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := w.applier.calls(); len(calls) != 1 || !strings.HasPrefix(calls[0], "staging@") {
+		t.Fatalf("applier calls = %v, want only staging", calls)
+	}
+	st := statusOf(w.gh.Statuses(testRepo, sha), "tugboat/apply/prod")
+	if st == nil || st.State != "failure" || !strings.Contains(st.Description, "staging") {
+		t.Errorf("prod status = %+v, want a failure naming staging", st)
+	}
+}
+
+// TestPushWithoutPRAndCoalescing: a direct push deploys only environments
+// that require nothing; a push that is no longer the head deploys nothing.
+func TestPushWithoutPRAndCoalescing(t *testing.T) {
+	w := newWorld(t)
+	first := w.gh.Commit(testRepo, "main", map[string]string{"deploy/staging/app.yaml": "image: web:3\n"}, "direct")
+	second := w.gh.Commit(testRepo, "main", map[string]string{"deploy/prod/app.yaml": "image: web:3\n"}, "direct again")
+	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: first, Pusher: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("an older push was deployed: %v", got)
+	}
+	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: second, Pusher: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("a push without a pull request deployed environments that require approval: %v", got)
+	}
+	st := statusOf(w.gh.Statuses(testRepo, second), "tugboat/apply/staging")
+	if st == nil || st.State != "failure" || !strings.Contains(st.Description, "pull request") {
+		t.Errorf("staging status = %+v, want not deployed: no pull request", st)
+	}
+}
+
+// TestClosedWithoutMergeReverts: closing an applied PR brings its
+// environments back to the default branch and releases its locks.
+func TestClosedWithoutMergeReverts(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:1.1")
+	w.gh.Approve(testRepo, n, "carol")
+	w.apply(n, "bob", "staging")
+	w.gh.ClosePR(testRepo, n, "bob")
+	if err := w.ops.Closed(w.ctx(), CloseRequest{PR: w.pr(n), Head: w.head(n), Actor: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	main := w.gh.HeadSHA(testRepo, "main")
+	calls := w.applier.calls()
+	if len(calls) != 2 || calls[1] != "staging@"+main {
+		t.Fatalf("applier calls = %v, want staging re-applied at main %s", calls, main)
+	}
+	if h := w.state.lockHolder("staging"); h != "" {
+		t.Errorf("the closed PR still holds staging (%s)", h)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "staging") {
+		t.Errorf("the revert comment does not name staging:\n%s", r)
+	}
+}
+
+// TestConfigOnlyFromTheDefaultBranch: a PR into an unprotected branch whose
+// .tugboat.yaml adds an environment on the prod cluster gets that
+// environment neither planned nor applied; the comment says which
+// configuration was used.
+func TestConfigOnlyFromTheDefaultBranch(t *testing.T) {
+	w := newWorld(t)
+	w.gh.Branch(testRepo, "unprotected", "main")
+	w.gh.Commit(testRepo, "unprotected", map[string]string{
+		".tugboat.yaml": testConfig + "  evil:\n    cluster: prod\n    path: deploy/evil\n    apply: on-comment\n    requires: []\n",
+	}, "an environment of my own")
+	w.gh.Branch(testRepo, "attack", "unprotected")
+	w.gh.Commit(testRepo, "attack", map[string]string{"deploy/evil/app.yaml": "image: evil\n", "deploy/staging/app.yaml": "image: web:9\n"}, "attack")
+	n := w.gh.OpenPR(testRepo, githubtest.PROptions{Head: "attack", Base: "unprotected", Title: "attack", Author: "bob"})
+	w.plan(n)
+	if run := latestRun(w.gh.CheckRuns(testRepo, w.head(n)), "tugboat/evil"); run != nil {
+		t.Fatalf("the base branch's own environment was planned: %+v", run)
+	}
+	var plan string
+	for _, c := range w.gh.Comments(testRepo, n) {
+		plan += c.Body
+	}
+	if !strings.Contains(plan, "default branch") {
+		t.Errorf("the plan does not say it used the default branch's configuration:\n%s", plan)
+	}
+	w.apply(n, "alice", "evil")
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("applied an environment from an untrusted configuration: %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "no such environment") {
+		t.Errorf("reply = %q, want no such environment", r)
+	}
+}
+
+// TestLockShownInOtherPlans: another PR's plan names the holder of a
+// locked environment in its summary row.
+func TestLockShownInOtherPlans(t *testing.T) {
+	w := newWorld(t)
+	one := w.openPR("one", "web:1.1")
+	w.gh.Approve(testRepo, one, "carol")
+	w.apply(one, "bob", "staging")
+	two := w.openPR("two", "web:2.0")
+	var plan string
+	for _, c := range w.gh.Comments(testRepo, two) {
+		plan += c.Body
+	}
+	if want := fmt.Sprintf("🔒 locked by #%d", one); !strings.Contains(plan, want) {
+		t.Errorf("PR #%d's plan does not show %q:\n%s", two, want, plan)
+	}
+}
