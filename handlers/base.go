@@ -29,6 +29,7 @@ type Operations interface {
 	Closed(ctx context.Context, req ops.CloseRequest) error
 	DeployPush(ctx context.Context, req ops.PushRequest) error
 	ReviewChanged(ctx context.Context, pr ops.PR) error
+	MergeGroup(ctx context.Context, req ops.MergeGroupRequest) error
 	NoteOnce(ctx context.Context, pr ops.PR, key, body string) error
 	Reply(ctx context.Context, pr ops.PR, body string) error
 }

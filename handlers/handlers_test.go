@@ -47,6 +47,10 @@ func (r *recordingOps) ReviewChanged(_ context.Context, pr ops.PR) error {
 	r.add(fmt.Sprintf("review %s#%d", pr.Repo, pr.Number))
 	return nil
 }
+func (r *recordingOps) MergeGroup(_ context.Context, req ops.MergeGroupRequest) error {
+	r.add(fmt.Sprintf("merge group %s %s on %s", req.Repo, req.HeadSHA, req.BaseSHA))
+	return nil
+}
 func (r *recordingOps) DeployPush(_ context.Context, req ops.PushRequest) error {
 	r.add(fmt.Sprintf("deploy %s %s@%s by %s", req.Repo, req.Branch, req.SHA, req.Pusher))
 	return nil
@@ -298,5 +302,23 @@ func TestPushDeploysTheDefaultBranchOnly(t *testing.T) {
 				t.Errorf("calls = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestMergeGroupChecksRequested(t *testing.T) {
+	ev := func(action string) *github.MergeGroupEvent {
+		return &github.MergeGroupEvent{Action: github.String(action), Repo: repoOf("acme/infra"),
+			Installation: &github.Installation{ID: github.Int64(1)},
+			MergeGroup: &github.MergeGroup{HeadSHA: github.String("group"), BaseSHA: github.String("base"),
+				HeadRef: github.String("refs/heads/gh-readonly-queue/main/pr-7-abc")}}
+	}
+	for action, want := range map[string]string{"checks_requested": "merge group acme/infra group on base", "destroyed": ""} {
+		rec := &recordingOps{}
+		if err := (MergeGroup{newBase(rec)}).Handle(context.Background(), "merge_group", "d", payload(t, ev(action))); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(rec.calls, "; "); got != want {
+			t.Errorf("%s: calls = %q, want %q", action, got, want)
+		}
 	}
 }

@@ -30,6 +30,9 @@ func (a *applyAttempt) run(ctx context.Context) {
 			failed[e.env.Name] = true
 		}
 	}
+	if a.cfg.Automerge && len(failed) == 0 {
+		a.o.automerge(ctx, a.req.PR, a.cfg)
+	}
 }
 
 func firstFailed(after []string, failed map[string]bool) string {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/internal/githubtest"
 )
 
@@ -321,5 +322,77 @@ func TestLockShownInOtherPlans(t *testing.T) {
 	}
 	if want := fmt.Sprintf("🔒 locked by #%d", one); !strings.Contains(plan, want) {
 		t.Errorf("PR #%d's plan does not show %q:\n%s", two, want, plan)
+	}
+}
+
+// TestMergeGroupChecks: in a merge queue, staging (on-comment) passes only
+// when the group is what was applied, prod (on-merge) when it plans
+// cleanly; the queue merges once both pass.
+func TestMergeGroupChecks(t *testing.T) {
+	w := newWorld(t)
+	w.gh.AddRuleset(testRepo, githubtest.Ruleset{Name: "queue", Branches: []string{"main"},
+		RequiredChecks: []string{"tugboat/staging", "tugboat/prod"}, MergeQueue: &githubtest.MergeQueue{}})
+	applied := w.openPR("applied", "web:1.1")
+	w.gh.Approve(testRepo, applied, "carol")
+	if err := w.ops.ReviewChanged(w.ctx(), w.pr(applied)); err != nil { // prod's gate is met now
+		t.Fatal(err)
+	}
+	w.apply(applied, "bob", "staging")
+	w.gh.EnqueuePR(testRepo, applied, "alice")
+	q := w.gh.MergeQueue(testRepo, "main")
+	if len(q) != 1 {
+		t.Fatalf("merge queue = %+v", q)
+	}
+	group := q[0]
+	if err := w.ops.MergeGroup(w.ctx(), MergeGroupRequest{Client: w.client, Repo: w.repo, HeadSHA: group.HeadSHA, BaseSHA: group.BaseSHA}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"tugboat/staging", "tugboat/prod"} {
+		if run := latestRun(w.gh.CheckRuns(testRepo, group.HeadSHA), name); run == nil || run.Conclusion != "success" {
+			t.Errorf("%s on the group = %+v, want success", name, run)
+		}
+	}
+	w.gh.AdvanceMergeQueue(testRepo)
+	if pr := w.gh.PR(testRepo, applied); !pr.Merged {
+		t.Errorf("the queue did not merge #%d once tugboat's checks passed", applied)
+	}
+
+	// A group holding a staging change that was never applied fails
+	// staging's check (GitHub would not even queue it while staging's run
+	// waits for /apply; a moved base gets the same verdict).
+	other := w.openPR("not-applied", "web:2.0")
+	head := w.head(other)
+	if err := w.ops.MergeGroup(w.ctx(), MergeGroupRequest{Client: w.client, Repo: w.repo, HeadSHA: head, BaseSHA: w.gh.HeadSHA(testRepo, "main")}); err != nil {
+		t.Fatal(err)
+	}
+	run := latestRun(w.gh.CheckRuns(testRepo, head), "tugboat/staging")
+	if run == nil || run.Conclusion != "failure" || !strings.Contains(run.Title, "differs from what was applied") {
+		t.Errorf("staging on a group that was not applied = %+v, want failure", run)
+	}
+}
+
+// TestAutomerge: with automerge, the PR merges once its on-comment
+// environment converged — never after a failed apply.
+func TestAutomerge(t *testing.T) {
+	w := newWorld(t)
+	w.gh.Commit(testRepo, "main", map[string]string{config.RepoFile: "automerge: true\n" + testConfig}, "automerge")
+	failing := w.openPR("failing", "web:1.1")
+	w.gh.Approve(testRepo, failing, "carol")
+	w.applier.fail = map[string]bool{"staging": true}
+	w.apply(failing, "bob", "staging")
+	if pr := w.gh.PR(testRepo, failing); pr.Merged {
+		t.Fatal("automerge merged after a failed apply")
+	}
+	w.applier.fail = nil
+	w.gh.ClosePR(testRepo, failing, "bob")
+	if err := w.ops.Closed(w.ctx(), CloseRequest{PR: w.pr(failing), Head: w.head(failing), Actor: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+
+	n := w.openPR("release", "web:1.2")
+	w.gh.Approve(testRepo, n, "carol")
+	w.apply(n, "bob", "staging")
+	if pr := w.gh.PR(testRepo, n); !pr.Merged {
+		t.Fatalf("automerge did not merge a converged, mergeable PR; last reply:\n%s", w.lastReply(n))
 	}
 }

@@ -87,7 +87,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
 	dispatcher := githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
-			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.Installation{Base: base}},
+			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.MergeGroup{Base: base},
+			handlers.Installation{Base: base}},
 		ghc.App.WebhookSecret,
 		githubapp.WithScheduler(sched),
 		githubapp.WithErrorCallback(webhookError(qm)),
