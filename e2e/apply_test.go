@@ -180,3 +180,34 @@ func (w *world) lockHolder(c *kubetest.Cluster, env string) string {
 	}
 	return ""
 }
+
+// With a merge queue that requires tugboat's checks, an applied PR goes
+// through the queue: the bot reports tugboat/<env> on the group's commit,
+// the queue merges it, and the push deploys prod.
+func TestMergeQueueRunsTugboatChecks(t *testing.T) {
+	w := newWorld(t, options{})
+	w.gh.SetPermission(w.repo, "carol", "write")
+	w.gh.AddRuleset(w.repo, githubtest.Ruleset{Name: "queue", Branches: []string{"main"},
+		RequiredChecks: []string{"tugboat/staging", "tugboat/prod"}, MergeQueue: &githubtest.MergeQueue{}})
+	n, sha := w.openPR("release", map[string]string{
+		"deploy/staging/app.yaml": configMap("app", "color", "green"),
+		"deploy/prod/app.yaml":    configMap("app", "color", "green"),
+	})
+	w.waitPlanned(sha, "staging", "prod")
+	prodRuns := w.countChecks(sha, "tugboat/prod")
+	w.gh.Approve(w.repo, n, "carol")
+	// The review re-plans prod, whose run now shows its approval is met.
+	w.waitFor("prod's gate re-evaluated after the approval", time.Minute, func() bool {
+		c := w.checks(sha)["tugboat/prod"]
+		return w.countChecks(sha, "tugboat/prod") > prodRuns && c.Status == "completed" && c.Conclusion == "success"
+	})
+	w.gh.Comment(w.repo, n, "alice", "/apply staging")
+	w.waitStatus(sha, "tugboat/apply/staging", "success", 2*time.Minute)
+	w.gh.EnqueuePR(w.repo, n, "alice")
+	w.waitFor("the queue merged the PR", 2*time.Minute, func() bool { return w.gh.PR(w.repo, n).Merged })
+	merged := w.gh.HeadSHA(w.repo, "main")
+	w.waitStatus(merged, "tugboat/apply/prod", "success", 2*time.Minute)
+	if got := w.configMapValue(prod, "app", "color"); got != "green" {
+		t.Errorf("prod after the queue merged: color = %q", got)
+	}
+}

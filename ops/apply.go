@@ -62,6 +62,9 @@ func (o *Ops) ApplyPR(ctx context.Context, req ApplyRequest) error {
 	if a.revert {
 		return o.revertDangerous(ctx, req, a.pr)
 	}
+	if a.heldBack {
+		return o.deployHeldBack(ctx, req, a.pr)
+	}
 	if len(a.envs) == 0 {
 		return nil
 	}
@@ -89,6 +92,8 @@ type applyAttempt struct {
 	refused string
 	// revert is set for `/apply --allow-dangerous` on a closed pull request.
 	revert bool
+	// heldBack is set for `/apply env` on a merged pull request.
+	heldBack bool
 }
 
 // envApply is one environment of an attempt.
@@ -117,6 +122,11 @@ func (o *Ops) prepareApply(ctx context.Context, req ApplyRequest) (*applyAttempt
 		// `/apply --allow-dangerous` on a PR closed without merging: the
 		// revert may now make the dangerous deletes it left.
 		a.revert = true
+		return a, "", nil
+	case pr.Merged && len(req.Envs) > 0 && req.ButtonHead == "":
+		// `/apply env` on a merged PR: deploys the environments its merge
+		// held back for unmet requirements.
+		a.heldBack = true
 		return a, "", nil
 	case pr.State != "open":
 		return nil, comments.ApplyRefusedReply(req.Actor, []comments.Refusal{{Reasons: []comments.Reason{closedReason(pr)}}}), nil

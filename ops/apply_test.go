@@ -396,3 +396,32 @@ func TestAutomerge(t *testing.T) {
 		t.Fatalf("automerge did not merge a converged, mergeable PR; last reply:\n%s", w.lastReply(n))
 	}
 }
+
+// TestApplyOnMergedPRDeploysHeldBack: a merge without the approval prod
+// requires does not deploy prod; once approved, `/apply prod` on the
+// merged PR deploys the default branch head.
+func TestApplyOnMergedPRDeploysHeldBack(t *testing.T) {
+	w := newWorld(t)
+	w.gh.Commit(testRepo, "main", map[string]string{config.RepoFile: strings.Replace(testConfig, "    apply: on-comment\n", "    apply: on-merge\n    requires: []\n", 1)}, "staging on merge")
+	n := w.openPR("release", "web:1.1")
+	sha := w.gh.Merge(testRepo, n, "alice")
+	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: sha, Pusher: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := w.applier.calls(); len(calls) != 1 || calls[0] != "staging@"+sha {
+		t.Fatalf("applier calls = %v, want staging only", calls)
+	}
+	st := statusOf(w.gh.Statuses(testRepo, sha), "tugboat/apply/prod")
+	if st == nil || st.State != "failure" || !strings.Contains(st.Description, "approval") {
+		t.Fatalf("prod status = %+v, want not deployed for want of an approval", st)
+	}
+	w.gh.Approve(testRepo, n, "carol")
+	w.apply(n, "bob", "prod")
+	if calls := w.applier.calls(); len(calls) != 2 || calls[1] != "prod@"+sha {
+		t.Fatalf("applier calls = %v, want prod deployed at %s; reply:\n%s", calls, sha, w.lastReply(n))
+	}
+	w.apply(n, "dave", "prod")
+	if r := w.lastReply(n); !strings.Contains(r, "permission") {
+		t.Errorf("a read-only /apply on a merged PR = %q", r)
+	}
+}

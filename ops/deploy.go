@@ -83,6 +83,8 @@ type deployRun struct {
 	// pr is the merged pull request the push brings (nil: a direct push).
 	pr     *gh.PullRequest
 	checks *requirementChecks
+	// actor is who asked for a held-back deploy ("": the merger).
+	actor string
 }
 
 // findPR finds the pull request merged as the pushed commit.
@@ -170,9 +172,13 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 		// push; it deploys when it merges or is unlocked.
 		return []comments.Reason{lockedReason(env.Name, lock.Holder)}
 	}
-	actor := d.req.Pusher
-	if d.pr != nil && d.pr.MergedBy != "" {
+	actor := d.actor
+	switch {
+	case actor != "":
+	case d.pr != nil && d.pr.MergedBy != "":
 		actor = d.pr.MergedBy
+	default:
+		actor = d.req.Pusher
 	}
 	t := writeTarget{Client: d.req.Client, Repo: d.req.Repo, PR: d.prNumber(), Actor: actor, Trigger: comments.TriggerMerge, Head: d.req.SHA}
 	out := d.o.write(ctx, t, env, plan.Digest, func(context.Context) (planner.Input, error) { return in, nil })
