@@ -44,18 +44,19 @@ func touches(changed []string, dir string) bool {
 // affected reports whether the pull request changes what env deploys:
 // files under its path changed, or its rendered output (which may draw on
 // files elsewhere, such as a Kustomize base) differs between base and merge.
-func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge fs.FS, changed []string) (bool, error) {
+// The renders go through the run's memo: planning env uses them again.
+func (r *planRun) affected(ctx context.Context, env config.Environment, changed []string) (bool, error) {
 	if len(changed) == 0 {
 		return false, nil
 	}
 	if touches(changed, env.Path) {
 		return true, nil
 	}
-	before, err := o.renderDigest(ctx, base, env)
+	before, err := renderDigest(ctx, r.renders, r.baseFS, env)
 	if err != nil {
 		return false, err
 	}
-	after, err := o.renderDigest(ctx, merge, env)
+	after, err := renderDigest(ctx, r.renders, r.mergeFS, env)
 	if err != nil {
 		return false, err
 	}
@@ -64,8 +65,8 @@ func (o *Ops) affected(ctx context.Context, env config.Environment, base, merge 
 
 // renderDigest is a canonical text of an environment's render: objects and
 // problems, sorted.
-func (o *Ops) renderDigest(ctx context.Context, tree fs.FS, env config.Environment) (string, error) {
-	objs, probs, err := o.renderer.Render(ctx, tree, env)
+func renderDigest(ctx context.Context, renderer Renderer, tree fs.FS, env config.Environment) (string, error) {
+	objs, probs, err := renderer.Render(ctx, tree, env)
 	if err != nil {
 		return "", fmt.Errorf("render %s: %w", env.Name, err)
 	}

@@ -22,8 +22,10 @@ type Planner interface {
 	Plan(ctx context.Context, in planner.Input) (*planner.Plan, error)
 }
 
-// Renderer renders one environment; used to tell which environments a
-// pull request affects. *planner.Renderer is the real one.
+// Renderer renders one environment. Every render of a PlanPR run goes
+// through it, once per tree and environment (a planner.RenderMemo shared
+// with the plans): to tell which environments a pull request affects, and
+// for their plans. *planner.Renderer is the real one.
 type Renderer interface {
 	Render(ctx context.Context, repo fs.FS, env config.Environment) ([]planner.Object, []planner.Problem, error)
 }

@@ -35,7 +35,7 @@ func (r *planRun) selectEnvs(ctx context.Context, cfg *config.RepoConfig, change
 			continue
 		}
 		g.Go(func() error {
-			ok, err := r.o.affected(gctx, env, r.baseFS, r.mergeFS, changed)
+			ok, err := r.affected(gctx, env, changed)
 			res.affected = ok
 			return err
 		})

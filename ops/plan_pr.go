@@ -62,7 +62,7 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 	if pr.MergeCommitSHA == "" {
 		return fmt.Errorf("pull request %s#%d: GitHub reports it mergeable but gives no test merge commit", repo, req.Number)
 	}
-	run := &planRun{o: o, req: req, pr: pr, mergeSHA: pr.MergeCommitSHA}
+	run := &planRun{o: o, req: req, pr: pr, mergeSHA: pr.MergeCommitSHA, renders: planner.NewRenderMemo(o.renderer)}
 	if err := run.fetch(ctx); err != nil {
 		run.failEarly(ctx, err)
 		return err
@@ -79,7 +79,12 @@ type planRun struct {
 	baseSHA  string
 	base     *gh.Tree
 	merge    *gh.Tree
-	// baseFS and mergeFS are the trees as the renderer reads them.
+	// renders shares this run's renders: an environment affected through
+	// files outside its path is rendered (base and merge) to find that out,
+	// and its plan uses the same renders.
+	renders *planner.RenderMemo
+	// baseFS and mergeFS are the trees as the renderer reads them, marked
+	// for renders.
 	baseFS, mergeFS fs.FS
 	// checks reads the reviews once for the on-merge gates.
 	checks *requirementChecks
@@ -99,7 +104,8 @@ func (r *planRun) fetch(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	r.baseFS, r.mergeFS = planner.NewMemFS(r.base.Files), planner.NewMemFS(r.merge.Files)
+	r.baseFS = r.renders.Tree(r.baseSHA, planner.NewMemFS(r.base.Files))
+	r.mergeFS = r.renders.Tree(r.mergeSHA, planner.NewMemFS(r.merge.Files))
 	return nil
 }
 
@@ -257,7 +263,7 @@ func (r *planRun) planAll(ctx context.Context, results []*envResult) {
 			log := zerolog.Ctx(ctx).With().Str("env", res.env.Name).Str("cluster", res.env.Cluster).Logger()
 			p, err := r.o.planner.Plan(log.WithContext(ctx), planner.Input{
 				Repo: r.mergeFS, BaseRepo: r.baseFS, RepoName: r.req.Repo.FullName(),
-				Env: res.env, Commit: r.mergeSHA, BaseSHA: r.baseSHA,
+				Env: res.env, Commit: r.mergeSHA, BaseSHA: r.baseSHA, Renderer: r.renders,
 			})
 			r.o.opts.Metrics.planned(res.env.Name, time.Since(start))
 			if err != nil {

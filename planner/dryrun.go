@@ -41,7 +41,10 @@ type target struct {
 
 // outcome is what planning one target produced.
 type outcome struct {
-	change      Change
+	change Change
+	// sent is the object the dry-run sent (for a create or an update), so
+	// the apply sends exactly what was planned.
+	sent        *unstructured.Unstructured
 	problem     *Problem
 	unreachable error
 }
@@ -172,6 +175,7 @@ type dryRunState struct {
 	live    *unstructured.Unstructured
 	fetched bool // live has been read
 	result  *unstructured.Unstructured
+	sent    *unstructured.Unstructured // what the dry-run sent
 }
 
 // dryRunTarget dry-runs one target. It returns the final outcome instead
@@ -180,8 +184,9 @@ type dryRunState struct {
 func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *outcome) {
 	var st dryRunState
 	if t.noDryRun != "" {
-		planned := PrepareForApply(t.obj.Obj, e.labels, t.ignore).Object
-		o := e.compare(t, nil, planned, "not dry-run: "+t.noDryRun)
+		sent := PrepareForApply(t.obj.Obj, e.labels, t.ignore)
+		o := e.compare(t, nil, sent.DeepCopy().Object, "not dry-run: "+t.noDryRun)
+		o.sent = sent
 		return st, &o
 	}
 	if IsCreateOnly(t.obj.Obj) {
@@ -199,7 +204,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 		}
 	}
 	var err error
-	if st.result, err = e.dryRun(ctx, t); err != nil {
+	if st.result, st.sent, err = e.dryRun(ctx, t); err != nil {
 		o := e.failure(ctx, t, err)
 		return st, &o
 	}
@@ -209,7 +214,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 // finish reads the live object (unless already read) and diffs it with
 // the dry-run result.
 func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome {
-	live, result := st.live, st.result
+	live, result, sent := st.live, st.result, st.sent
 	var err error
 	if !st.fetched {
 		if live, err = e.live(ctx, t); err != nil {
@@ -228,7 +233,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 		if rv(live) == result.GetResourceVersion() {
 			break
 		}
-		if result, err = e.dryRun(ctx, t); err != nil {
+		if result, sent, err = e.dryRun(ctx, t); err != nil {
 			return e.failure(ctx, t, err)
 		}
 	}
@@ -236,7 +241,9 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 	if live != nil {
 		liveObj = live.Object
 	}
-	return e.compare(t, liveObj, result.Object, "")
+	o := e.compare(t, liveObj, result.Object, "")
+	o.sent = sent
+	return o
 }
 
 // consistencyAttempts bounds the re-reads of an object that keeps changing
@@ -250,22 +257,25 @@ func rv(obj *unstructured.Unstructured) string {
 	return obj.GetResourceVersion()
 }
 
-// dryRun sends the object as the applier will, with dryRun=All.
-func (e *engine) dryRun(ctx context.Context, t *target) (*unstructured.Unstructured, error) {
-	body, err := PrepareForApply(t.obj.Obj, e.labels, t.ignore).MarshalJSON()
+// dryRun sends the object as the applier will, with dryRun=All. It returns
+// the server's answer and the object sent.
+func (e *engine) dryRun(ctx context.Context, t *target) (result, sent *unstructured.Unstructured, err error) {
+	sent = PrepareForApply(t.obj.Obj, e.labels, t.ignore)
+	body, err := sent.MarshalJSON()
 	if err != nil {
-		return nil, fmt.Errorf("encode object: %w", err)
+		return nil, nil, fmt.Errorf("encode object: %w", err)
 	}
 	force := true
 	reqCtx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	return e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(reqCtx,
+	result, err = e.cluster.Dynamic.Resource(t.mapping.Resource).Namespace(t.ref.Namespace).Patch(reqCtx,
 		t.ref.Name, types.ApplyPatchType, body, metav1.PatchOptions{
 			DryRun:          []string{metav1.DryRunAll},
 			FieldManager:    kube.FieldManager,
 			Force:           &force,
 			FieldValidation: metav1.FieldValidationStrict,
 		})
+	return result, sent, err
 }
 
 // compare normalizes both sides, masks Secrets and makes the change. note,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugboatops/tugboat/config"
@@ -64,8 +65,15 @@ type Planner struct {
 // to zerolog.Ctx(ctx), whose logger the caller has given the request's
 // fields (repository, PR, environment, cluster).
 func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
+	plan, _, err := p.plan(ctx, in)
+	return plan, err
+}
+
+// plan is Plan, also returning the objects its dry-runs sent for the
+// plan's creates and updates (see PlanForApply).
+func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*unstructured.Unstructured, error) {
 	if len(p.DigestKey) == 0 {
-		return nil, errors.New("plan: no digest key configured")
+		return nil, nil, errors.New("plan: no digest key configured")
 	}
 	start := time.Now()
 	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, Commit: in.Commit}
@@ -74,13 +82,13 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	cluster, err := p.Clusters.Cluster(in.Env.Cluster)
 	if err != nil {
 		plan.Problems = append(plan.Problems, Problem{Message: err.Error()})
-		return p.finish(plan, red, nil), nil
+		return p.finish(plan, red, nil), nil, nil
 	}
 
 	r, err := p.render(ctx, cluster, in)
 	rendered := time.Now()
 	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
+		return nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
 	}
 	plan.Problems = append(plan.Problems, r.problems...)
 	var secrets []secretValues
@@ -95,12 +103,13 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 	}
 	if r.pingErr != nil {
 		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, r.pingErr)})
-		return p.finish(plan, red, secrets), nil
+		return p.finish(plan, red, secrets), nil, nil
 	}
 
-	changes, problems, unreachable := p.diff(ctx, cluster, in, r, red)
+	sent := map[ObjectRef]*unstructured.Unstructured{}
+	changes, problems, unreachable := p.diff(ctx, cluster, in, r, red, sent)
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
+		return nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
 	}
 	plan.Changes = changes
 	plan.Problems = append(plan.Problems, problems...)
@@ -113,7 +122,7 @@ func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
 		Int("delete", c.Delete).Int("unchanged", c.Unchanged).Int("problems", len(plan.Problems)).
 		Dur("render", r.renderTook).Dur("validate", rendered.Sub(start)-r.renderTook).
 		Dur("dryrun", time.Since(rendered)).Dur("took", time.Since(start)).Msg("planned")
-	return plan, nil
+	return plan, sent, nil
 }
 
 func unreachableMessage(cluster string, err error) string {
@@ -140,12 +149,16 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 		headErr, baseErr error
 		pingErr          error
 	)
+	renderer := in.Renderer
+	if renderer == nil {
+		renderer = p.Renderer
+	}
 	start := time.Now()
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer panics.Recover(ctx, &headErr)
-		head, headProbs, headErr = p.Renderer.Render(ctx, in.Repo, in.Env)
+		head, headProbs, headErr = renderer.Render(ctx, in.Repo, in.Env)
 	}()
 	go func() {
 		defer wg.Done()
@@ -162,7 +175,7 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 			defer wg.Done()
 			defer panics.Recover(ctx, &baseErr)
 			// Base problems are the base branch's business, not this PR's.
-			base, _, baseErr = p.Renderer.Render(ctx, in.BaseRepo, in.Env)
+			base, _, baseErr = renderer.Render(ctx, in.BaseRepo, in.Env)
 		}()
 	}
 	wg.Wait()
@@ -195,8 +208,9 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 
 // diff dry-runs every rendered object (namespaces and CRDs first, since
 // whether they exist decides how the rest can be planned) and plans the
-// deletes.
-func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *redactor) ([]Change, []Problem, error) {
+// deletes. Into sent go the objects the dry-runs sent for creates, adopts and
+// updates.
+func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *redactor, sent map[ObjectRef]*unstructured.Unstructured) ([]Change, []Problem, error) {
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 	concurrency := p.Concurrency
 	if concurrency <= 0 {
@@ -260,6 +274,9 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 				ch := o.change
 				ch.FromPR = r.base.fromPR(keyOf(ch.Ref), ts[i].obj.Obj.Object)
 				changes = append(changes, ch)
+				if (ch.Action == ActionCreate || ch.Action == ActionUpdate || ch.Action == ActionAdopt) && o.sent != nil {
+					sent[ch.Ref] = o.sent
+				}
 			}
 		}
 	}

@@ -150,4 +150,8 @@ type Input struct {
 	Commit string
 	// BaseSHA is the commit BaseRepo is a tree of.
 	BaseSHA string
+	// Renderer, when set, renders Repo and BaseRepo in place of the
+	// Planner's own: a caller that renders the same trees for work of its
+	// own passes a RenderMemo, so nothing is rendered twice.
+	Renderer ManifestRenderer
 }
