@@ -45,12 +45,14 @@ type Cluster struct {
 }
 
 // ClusterAllows reports whether repository repoFullName ("owner/name") may
-// use cluster: the cluster is in the registry and its repositories, if
-// given, match the repository.
+// use cluster: the cluster's `repositories` patterns match it, or it has
+// none. A cluster the registry does not know is allowed here — it is no
+// one's to use, and planning reports it per environment ("not in the
+// server's cluster registry") rather than failing the whole file.
 func (s *Server) ClusterAllows(cluster, repoFullName string) bool {
 	c, ok := s.Clusters[cluster]
 	if !ok {
-		return false
+		return true
 	}
 	return c.Repositories == nil || matchRepo(c.Repositories, repoFullName)
 }

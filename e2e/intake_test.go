@@ -161,7 +161,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	m := metrics(t, w.bot.url)
 	for _, want := range []string{
 		`tugboat_webhook_deliveries_total{event="pull_request",outcome="handled"}`,
-		`tugboat_webhook_deliveries_total{event="push",outcome="ignored"}`,
+		`tugboat_webhook_deliveries_total{event="push",outcome="handled"}`,
 		`tugboat_webhook_queue_depth 0`,
 		`tugboat_plan_duration_seconds_count{env="prod"} 1`,
 		`tugboat_github_api_calls_total{method="POST",status="201"}`,

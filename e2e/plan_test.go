@@ -25,12 +25,17 @@ func TestPROpenedPostsPlanAndChecks(t *testing.T) {
 	if st.Conclusion != "action_required" {
 		t.Errorf("staging conclusion = %q, want action_required (on-comment with changes)", st.Conclusion)
 	}
-	if pr.Conclusion != "success" {
-		t.Errorf("prod conclusion = %q, want success (on-merge)", pr.Conclusion)
+	// prod deploys on merge and requires an approval nobody gave yet: its
+	// run says so, so branch protection can require it.
+	if pr.Conclusion != "action_required" || pr.Title != "needs 1 approval, has 0" {
+		t.Errorf("prod = %s %q, want action_required naming the missing approval (on-merge)", pr.Conclusion, pr.Title)
+	}
+	if ids := actionIDs(pr); ids != "plan" {
+		t.Errorf("prod actions = %s, want plan only: an on-merge environment has no Apply button", ids)
 	}
 	// Nothing exists in the clusters yet: staging creates 2, prod 1.
-	if !strings.HasPrefix(st.Title, "+2 ~0 −0") || !strings.HasPrefix(pr.Title, "+1 ~0 −0") {
-		t.Errorf("titles = %q / %q, want 2 and 1 creates", st.Title, pr.Title)
+	if !strings.HasPrefix(st.Title, "+2 ~0 −0") || !strings.Contains(pr.Summary, "| 1 | 0 | 0 |") {
+		t.Errorf("staging title %q / prod summary:\n%s\nwant 2 and 1 creates", st.Title, pr.Summary)
 	}
 	if len(st.ExternalID) < 16 || st.ExternalID == pr.ExternalID {
 		t.Errorf("external_id should be each plan's digest: %q / %q", st.ExternalID, pr.ExternalID)
