@@ -20,14 +20,14 @@ func TestPlanForApplyReturnsWhatTheDryRunSent(t *testing.T) {
 	f.createNamespace()
 	web := strings.Replace(deployment("web"), "replicas: 0", "replicas: 1", 1)
 	f.apply(web)
-	f.applyAs("horizontal-pod-autoscaler", false, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: NS}\nspec:\n  replicas: 4\n")
-	same := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same, namespace: NS}\ndata: {a: b}\n"
+	f.applyAs("horizontal-pod-autoscaler", false, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: {{NS}}}\nspec:\n  replicas: 4\n")
+	same := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same, namespace: {{NS}}}\ndata: {a: b}\n"
 	f.apply(same)
 	head := f.files(
 		"deploy/web.yaml", strings.Replace(web, "nginx:1.27", "nginx:1.28", 1),
 		"deploy/same.yaml", same,
-		"deploy/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: NS}\ndata: {color: green}\n",
-		"deploy/extra.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: NS-extra}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside, namespace: NS-extra}\ndata: {x: y}\n",
+		"deploy/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: {{NS}}}\ndata: {color: green}\n",
+		"deploy/extra.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: {{NS}}-extra}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside, namespace: {{NS}}-extra}\ndata: {x: y}\n",
 	)
 	head["tree"] = &fstest.MapFile{Data: []byte("head")}
 	env := f.env()
@@ -78,8 +78,8 @@ func TestPlanForApplyWithProblemsHandsOverNothing(t *testing.T) {
 	f := newFixture(t, cluster)
 	f.createNamespace()
 	head := f.files(
-		"deploy/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: NS}\ndata: {color: green}\n",
-		"deploy/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: NS}\n",
+		"deploy/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: {{NS}}}\ndata: {color: green}\n",
+		"deploy/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: {{NS}}}\n",
 	)
 	plan, objs, err := f.planner.PlanForApply(f.ctx, Input{Repo: head, RepoName: f.repo, Env: f.env()})
 	if err != nil {

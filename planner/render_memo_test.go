@@ -170,9 +170,9 @@ func TestRenderMemoWaiterHonoursItsContext(t *testing.T) {
 func TestPlanSharesRendersThroughInputRenderer(t *testing.T) {
 	f := newFixture(t, cluster)
 	f.createNamespace()
-	f.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS}\ndata: {color: blue}\n")
-	head := f.files("deploy/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS}\ndata: {color: green}\n")
-	base := f.files("deploy/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS}\ndata: {color: blue}\n")
+	f.apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: {{NS}}}\ndata: {color: blue}\n")
+	head := f.files("deploy/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: {{NS}}}\ndata: {color: green}\n")
+	base := f.files("deploy/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: {{NS}}}\ndata: {color: blue}\n")
 	head["tree"] = &fstest.MapFile{Data: []byte("head")}
 	base["tree"] = &fstest.MapFile{Data: []byte("base")}
 
