@@ -20,10 +20,10 @@ type person struct {
 }
 
 var people = []person{
-	{"alice", "admin", "platform lead"},
-	{"bob", "write", "developer, opens the pull request"},
-	{"carol", "write", "reviewer"},
-	{"dave", "read", "read-only: his /plan gets a polite refusal"},
+	{"alice", "admin", "platform lead: the second approval prod needs, and the merge"},
+	{"bob", "write", "developer: opens the pull request and applies staging"},
+	{"carol", "write", "reviewer: the approval staging needs"},
+	{"dave", "read", "read-only: his /plan and /apply get a polite refusal"},
 }
 
 // emulator calls the emulator's setup methods, which panic on failure
@@ -39,8 +39,11 @@ func emulator(what string, f func()) (err error) {
 }
 
 // createRepo creates the repository with main's files and its people, and
-// returns main's commit. Branch protection asks for an approval, as a
-// platform team's would; the bot's own checks are not required (the
+// returns main's commit. Branch protection asks for an approval and
+// requires tugboat/prod, as a platform team's would: prod deploys on merge,
+// and its check run stays action_required until prod's own requirements
+// (two approvals) are met, so GitHub will not merge before. tugboat/staging
+// is not required, and tugboat's checks never count against /apply (the
 // mergeable deadlock of atlantis#453).
 func createRepo(gh *githubtest.Server, files map[string]string) (string, error) {
 	var sha string
@@ -49,7 +52,7 @@ func createRepo(gh *githubtest.Server, files map[string]string) (string, error) 
 		for _, p := range people {
 			gh.SetPermission(repoName, p.Login, p.Permission)
 		}
-		gh.Protect(repoName, "main", githubtest.BranchProtection{RequiredApprovals: 1})
+		gh.Protect(repoName, "main", githubtest.BranchProtection{RequiredApprovals: 1, RequiredContexts: []string{"tugboat/prod"}})
 		sha = gh.HeadSHA(repoName, "main")
 	})
 	return sha, err
@@ -74,7 +77,7 @@ func openPR(gh *githubtest.Server, main, pr map[string]string, c change) (int, e
 			Author: "bob",
 			Body: "Staging gets web 1.6.0 (longer checkout timeout, rotated payment key, new checkout for everyone, no more debug toolbox); " +
 				"prod gets web 1.5.0 and a fourth api replica.\n\n" +
-				"tugboat plans both environments below. Staging is applied with `/apply staging` once approved; prod deploys on merge (two approvals).",
+				"tugboat plans both environments below. Staging is applied with `/apply staging` once approved; prod deploys on merge, after staging, with two approvals.",
 		})
 	})
 	return n, err

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f flags
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&f.script, "script", false, "run non-interactively: check the plan comment and check runs step by step, then exit")
+	fs.BoolVar(&f.script, "script", false, "run non-interactively: plan, approve, /apply staging, merge, checking each step, then exit")
 	fs.BoolVar(&f.push, "push", false, "push the running sandbox's working copy (DIR/pr-branch) to its pull request")
 	fs.StringVar(&f.message, "m", "", "commit message for --push")
 	fs.StringVar(&f.dir, "dir", "", "state directory (default .cache/sandbox in the checkout)")
@@ -89,6 +89,7 @@ func script(ctx context.Context, sb *Sandbox, stderr io.Writer) int {
 	sb.p.printf("up in %s; checking the pull request %s", sb.Started.Round(100*time.Millisecond), sb.PRURL())
 	if err := sb.runScript(ctx); err != nil {
 		fmt.Fprintf(stderr, "sandbox: FAIL %v\n", err)
+		fmt.Fprintf(stderr, "sandbox: the bot's log, last %d lines (all of it: %s):\n%s\n", logTailLines, sb.BotLog, sb.botLogTail(logTailLines))
 		return 1
 	}
 	sb.p.printf("PASS: every check passed")
@@ -123,7 +124,11 @@ tugboat sandbox is up (started in %s).
 On the pull request page, pick who you are — alice (admin), bob (the author),
 carol (write) or dave (read-only) — and comment, review or merge:
   /plan  or  /plan staging     re-plan (the comment is updated in place)
+  /apply staging               apply staging's plan (needs an approval: carol's, say)
+  /unlock staging              release staging's lock
   /help                        what the bot understands
+Prod deploys when the pull request merges, after staging: its check waits
+for two approvals (carol's and alice's), and main requires it.
 To push another commit, edit the files under %s
 and run, in another terminal:
   go run ./cmd/sandbox --push -m "your message"
@@ -153,6 +158,19 @@ func runPush(ctx context.Context, f flags, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "the bot plans the new commit: reload the pull request page")
 	return 0
+}
+
+// logTailLines is how much of the bot's log a failed --script prints.
+const logTailLines = 40
+
+// botLogTail is the last n lines of the bot's log.
+func (s *Sandbox) botLogTail(n int) string {
+	data, err := os.ReadFile(s.BotLog)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 func or(s, def string) string {

@@ -11,20 +11,27 @@ import (
 
 // TestSandbox brings the whole sandbox up once — two control planes, the
 // emulator, the real bot — and checks what a person would see: the PR
-// page in a real browser, then the --script walk-through.
+// page in a real browser, the --script walk-through (plan, approve, apply,
+// merge), then the merged PR's page in the browser again. Any request or
+// response the emulator found GitHub would not accept fails it.
 func TestSandbox(t *testing.T) {
 	chromium := findChromium(t)
 	root, err := findModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	sb, err := Start(ctx, Options{Root: root, Dir: filepath.Join(t.TempDir(), "sandbox"), Out: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// However far the test got: the script checks after each of its
+		// steps, this covers start-up and the browser checks too.
+		if err := sb.contractFailures(); err != nil {
+			t.Error(err)
+		}
 		if t.Failed() {
 			if log, err := os.ReadFile(sb.BotLog); err == nil {
 				t.Logf("bot log:\n%s", tail(string(log), 8000))
@@ -40,11 +47,14 @@ func TestSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("browser", func(t *testing.T) { checkPageInBrowser(t, chromium, sb) })
-	t.Run("script", func(t *testing.T) {
+	if !t.Run("script", func(t *testing.T) {
 		if err := sb.runScript(ctx); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}) {
+		return
+	}
+	t.Run("browser after merge", func(t *testing.T) { checkAppliedPageInBrowser(t, chromium, sb) })
 }
 
 // testWriter sends the sandbox's progress to the test log.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,7 +32,9 @@ type expectedPlan struct {
 
 // planOfPR is the plan of the pull request as opened: staging updates the
 // Secret, api-config, web and a FeatureFlag and deletes debug-toolbox;
-// prod updates web and api. Staging waits for /apply; prod deploys on merge.
+// prod updates web and api. Staging waits for /apply; prod deploys on
+// merge, and its check run waits for prod's two approvals, which nobody
+// has given yet.
 var planOfPR = expectedPlan{
 	Rows: []string{
 		"| **prod** | `prod` | +0 ~2 −0 | 0 |",
@@ -40,7 +43,7 @@ var planOfPR = expectedPlan{
 	Mentions: []string{"ghcr.io/acme/shop-web:1.6.0", "CHECKOUT_TIMEOUT: 45s", "debug-toolbox", "replicas: 4"},
 	Conclusions: map[string]string{
 		"tugboat/staging": "action_required",
-		"tugboat/prod":    "success",
+		"tugboat/prod":    "action_required",
 	},
 }
 
@@ -83,16 +86,47 @@ func (s *Sandbox) runScript(ctx context.Context) error {
 		{"after drift, /plan staging re-plans staging, editing the comment in place", s.checkReplan},
 		{"a read-only user's /plan is refused with an explanation", s.checkReadOnlyPlan},
 		{"a push gets a new plan; the old one is minimized", s.checkPush},
+		{"carol approves: prod's check still waits for a second approval", s.checkFirstApproval},
+		{"bob's /apply staging: staging converges at web 1.6.0", s.checkApplyStaging},
+		{"alice approves and merges: prod converges at web 1.5.0 with four api replicas", s.checkMergeDeploysProd},
+		{"the pull request page shows the apply statuses, Deployments and result comments", s.checkAppliedPage},
 		{"no Secret value anywhere on GitHub", s.checkNoSecrets},
+	}
+	if err := s.contractFailures(); err != nil {
+		return fmt.Errorf("starting up: %w", err)
 	}
 	for _, st := range steps {
 		t := time.Now()
 		if err := st.run(ctx); err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
+		// A request or response GitHub would not accept is a defect even
+		// when the bot retried its way past the emulator's 500.
+		if err := s.contractFailures(); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
 		s.p.printf("ok   %s (%s)", st.name, since(t))
 	}
 	return nil
+}
+
+// contractFailures is an error listing every request, response or webhook
+// the emulator found not to match GitHub's API description, or nil.
+func (s *Sandbox) contractFailures() error {
+	fs := s.GitHub.ContractFailures()
+	if len(fs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d GitHub contract failure(s) (details in %s):", len(fs), filepath.Join(s.opts.Dir, "github.log"))
+	for i, f := range fs {
+		if i == 5 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(fs)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s", head(f.String(), 600))
+	}
+	return errors.New(b.String())
 }
 
 // planView is a plan as the PR page shows it for one commit.
@@ -257,14 +291,26 @@ func (s *Sandbox) checkPush(ctx context.Context) error {
 	return nil
 }
 
+// checkNoSecrets looks at everything the bot wrote: comments, check runs,
+// commit statuses and Deployments, of the head and of the merge commit.
 func (s *Sandbox) checkNoSecrets(context.Context) error {
 	var texts []string
 	for _, c := range s.GitHub.Comments(repoName, s.PR) {
 		texts = append(texts, c.Body)
 	}
-	for _, sha := range []string{s.GitHub.PR(repoName, s.PR).HeadSHA} {
+	pr := s.GitHub.PR(repoName, s.PR)
+	for _, sha := range []string{pr.HeadSHA, pr.MergeCommitSHA} {
 		for _, c := range s.GitHub.CheckRuns(repoName, sha) {
 			texts = append(texts, c.Title, c.Summary, c.Text)
+		}
+		for _, st := range s.GitHub.Statuses(repoName, sha) {
+			texts = append(texts, st.Description)
+		}
+	}
+	for _, d := range s.GitHub.Deployments(repoName) {
+		texts = append(texts, d.Description, fmt.Sprint(d.Payload))
+		for _, st := range d.Statuses {
+			texts = append(texts, st.Description)
 		}
 	}
 	for _, t := range texts {

@@ -33,6 +33,10 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", func(w http.ResponseWriter, r *http.Request) { s.pullPage(w, r, tmpl) })
 	mux.HandleFunc("POST /{owner}/{repo}/pull/{number}/{action}", s.pageAction)
 	mux.HandleFunc("GET /{owner}/{repo}/runs/{id}", s.runPage)
+	// Every browser asks for /favicon.ico with a page: it is the page's
+	// request, not a client's call to GitHub's API, and must not be
+	// recorded as a contract failure.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 
 // runPage is a check run's html_url (and default details_url): it shows

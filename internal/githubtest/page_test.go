@@ -80,6 +80,23 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestPageForms: the page's forms do what the person would do on GitHub,
 // webhooks included.
+// A browser's request for /favicon.ico is answered, and is no contract
+// failure: it comes with every page view.
+func TestFaviconIsNoContractFailure(t *testing.T) {
+	s := New(t, WithLogf(func(string, ...any) {}))
+	resp, err := http.Get(s.URL() + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("GET /favicon.ico: %s, want 204", resp.Status)
+	}
+	if f := s.TakeContractFailures(); len(f) != 0 {
+		t.Errorf("GET /favicon.ico recorded contract failures: %v", f)
+	}
+}
+
 func TestPageForms(t *testing.T) {
 	f := newFixture(t)
 	rc := listen(t, f.s)
