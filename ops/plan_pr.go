@@ -135,7 +135,7 @@ func (r *planRun) plan(ctx context.Context) error {
 		}
 		return nil
 	}
-	cfg, err := config.ParseRepo(baseCfgData, config.RepoFile)
+	cfg, err := config.ParseRepoContext(ctx, baseCfgData, config.RepoFile)
 	if err != nil {
 		r.failEarly(ctx, fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err))
 		return nil

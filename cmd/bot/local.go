@@ -88,7 +88,7 @@ func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, er
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", config.RepoFile, err)
 	}
-	repoCfg, err := config.ParseRepo(data, config.RepoFile)
+	repoCfg, err := config.ParseRepoContext(ctx, data, config.RepoFile)
 	if err != nil {
 		return nil, err
 	}
