@@ -1,7 +1,10 @@
 package config
 
 import (
+	"context"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,11 +68,28 @@ func (c *RepoConfig) Env(name string) (Environment, bool) {
 	return Environment{}, false
 }
 
+// MaxRepoFileBytes is the largest .tugboat.yaml ParseRepo reads. The file
+// comes from pull requests, so anyone who can open one chooses its size;
+// real ones are a few KiB, and 1 MiB is GitHub's own limit for reading a
+// file's contents through the API.
+const MaxRepoFileBytes = 1 << 20
+
 // ParseRepo parses and validates a .tugboat.yaml. file names it in errors.
 // On invalid input the error is an Errors holding every problem found, in
-// line order.
+// line order. A file over MaxRepoFileBytes is refused unread.
 func ParseRepo(data []byte, file string) (*RepoConfig, error) {
-	p := &problems{file: file}
+	return ParseRepoContext(context.Background(), data, file)
+}
+
+// ParseRepoContext is ParseRepo for callers with a context: should ctx end
+// while a syntax error's line is being searched for, the parser's own
+// (less precise) line is reported instead of waiting for the search.
+func ParseRepoContext(ctx context.Context, data []byte, file string) (*RepoConfig, error) {
+	if len(data) > MaxRepoFileBytes {
+		return nil, Errors{{File: file, Message: fmt.Sprintf("file is %s, over the %s limit: tugboat does not read it",
+			mebibytes(len(data)), mebibytes(MaxRepoFileBytes))}}
+	}
+	p := &problems{ctx: ctx, file: file}
 	cfg := p.repo(data)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
@@ -134,4 +154,9 @@ func (p *problems) repo(data []byte) *RepoConfig {
 	sort.Slice(cfg.Environments, func(i, j int) bool { return cfg.Environments[i].Name < cfg.Environments[j].Name })
 	p.checkAfter(cfg.Environments, afterLines)
 	return cfg
+}
+
+// mebibytes formats a size of at least 1 MiB for messages: "1 MiB", "2.5 MiB".
+func mebibytes(n int) string {
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".0") + " MiB"
 }

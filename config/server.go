@@ -9,10 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/tugboatops/tugboat/internal/yamlerr"
 )
 
 // Server is the bot's own configuration. Credentials live here, never in a
@@ -101,11 +102,7 @@ func ParseServer(data []byte, file string) (*Server, error) {
 			return nil, p.errs
 		}
 		for _, msg := range te.Errors {
-			line := 0
-			if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-				line, _ = strconv.Atoi(msg[m[2]:m[3]])
-				msg = msg[:m[0]] + msg[m[1]:]
-			}
+			line, msg := yamlerr.SplitLine(msg)
 			p.add(line, "%s", msg)
 		}
 	}

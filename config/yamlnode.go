@@ -1,18 +1,19 @@
 package config
 
 import (
-	"bytes"
+	"context"
 	"fmt"
-	"regexp"
 	"strconv"
-	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/tugboatops/tugboat/internal/yamlerr"
 )
 
 // problems collects errors in one file while a parser walks its nodes, so
 // one run reports everything wrong rather than the first thing.
 type problems struct {
+	ctx  context.Context // nil: context.Background()
 	file string
 	errs Errors
 }
@@ -21,15 +22,16 @@ func (p *problems) add(line int, format string, args ...any) {
 	p.errs = append(p.errs, Error{File: p.file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// yamlLine finds the "line N" yaml.v3 puts in its syntax errors.
-var yamlLine = regexp.MustCompile(`line (\d+): `)
-
 // parseDocument parses data as one YAML document and returns its root
 // mapping, or nil after recording why it cannot.
 func (p *problems) parseDocument(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := syntaxErrorLine(data, err)
+		ctx := p.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		line, msg := yamlerr.Locate(ctx, data, err)
 		p.add(line, "invalid YAML: %s", msg)
 		return nil
 	}
@@ -150,38 +152,4 @@ func (p *problems) boolean(n *yaml.Node, where string) (bool, bool) {
 	}
 	p.add(n.Line, "%s: want true or false, got %s", where, kindName(n))
 	return false, false
-}
-
-// splitYAMLError separates the "line N: " of a YAML error from its message.
-func splitYAMLError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-		n, _ := strconv.Atoi(msg[m[2]:m[3]])
-		return n, msg[:m[0]] + msg[m[1]:]
-	}
-	return 0, msg
-}
-
-// syntaxErrorLine finds the line of a syntax error. libyaml names the line
-// where the enclosing block starts, often well above the mistake; the
-// shortest prefix of the file (in whole lines) failing with the same
-// message ends at the mistake. Config files are small, so trying prefixes
-// line by line is cheap.
-func syntaxErrorLine(data []byte, err error) (int, string) {
-	line, msg := splitYAMLError(err)
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	end := 0
-	for i, l := range lines {
-		end += len(l)
-		if i+1 < line {
-			continue
-		}
-		var n yaml.Node
-		if e := yaml.Unmarshal(data[:end], &n); e != nil {
-			if _, m := splitYAMLError(e); m == msg {
-				return i + 1, msg
-			}
-		}
-	}
-	return line, msg
 }

@@ -69,6 +69,9 @@ func TestDuplicateAndRedelivery(t *testing.T) {
 	if c := w.checks(sha)["tugboat/staging"]; c.Conclusion != "failure" || !strings.Contains(c.Summary, "could not be posted") {
 		t.Errorf("failed handling not reported on the check run: %s %q", c.Conclusion, c.Summary)
 	}
+	// The failed handling is still retrying its comment when the run has
+	// concluded: a redelivery before it ends is (rightly) a duplicate.
+	waitIdle(t, w)
 	var opened githubtest.Delivery
 	for _, d := range w.gh.Deliveries() {
 		if d.Event == "pull_request" && d.Action == "opened" {

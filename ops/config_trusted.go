@@ -25,7 +25,7 @@ func (o *Ops) trustedConfig(ctx context.Context, pr PR) (*config.RepoConfig, com
 	if !found {
 		return nil, comments.ReasonOther("the default branch " + info.DefaultBranch + " has no " + config.RepoFile), nil
 	}
-	cfg, err := o.parseTrusted(data, pr.Repo.FullName())
+	cfg, err := o.parseTrusted(ctx, data, pr.Repo.FullName())
 	if err != nil {
 		return nil, comments.ReasonOther("the default branch's " + config.RepoFile + " is invalid: " + err.Error()), nil
 	}
@@ -34,8 +34,8 @@ func (o *Ops) trustedConfig(ctx context.Context, pr PR) (*config.RepoConfig, com
 
 // parseTrusted parses a default branch's .tugboat.yaml and checks that its
 // environments use only clusters the server lets this repository use.
-func (o *Ops) parseTrusted(data []byte, repo string) (*config.RepoConfig, error) {
-	cfg, err := config.ParseRepo(data, config.RepoFile)
+func (o *Ops) parseTrusted(ctx context.Context, data []byte, repo string) (*config.RepoConfig, error) {
+	cfg, err := config.ParseRepoContext(ctx, data, config.RepoFile)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 // check run CheckConfig with an annotation per problem.
 func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 	cr := gh.CheckRun{Name: CheckConfig, HeadSHA: r.pr.HeadSHA, Status: "completed"}
-	_, err := config.ParseRepo(data, config.RepoFile)
+	_, err := config.ParseRepoContext(ctx, data, config.RepoFile)
 	var errs config.Errors
 	switch {
 	case err == nil:

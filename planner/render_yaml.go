@@ -2,16 +2,17 @@ package planner
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
-	yamlv2 "go.yaml.in/yaml/v2"
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/tugboatops/tugboat/internal/yamlerr"
 )
 
 // maxExpandedNodes bounds how many nodes a document may have once its YAML
@@ -49,81 +50,12 @@ func splitDocuments(data []byte) []chunk {
 	return append(out, chunk{line: startLine, data: data[start:]})
 }
 
-// yamlErrLine finds the "line N" that YAML parsers put in their errors.
-var yamlErrLine = regexp.MustCompile(`line (\d+)(: |$)`)
-
 // yamlProblem turns a YAML parser error about c into a Problem at the
-// line of file where the document actually goes wrong.
+// line of file where the document actually goes wrong. The search takes no
+// context: renders run in a child process under a time limit of their own.
 func yamlProblem(file string, c chunk, err error) Problem {
-	line, msg := yamlErrorLine(c.data, err)
+	line, msg := yamlerr.Locate(context.Background(), c.data, err)
 	return Problem{Source: Location{File: file, Line: c.line + line - 1}, Message: "invalid YAML: " + msg}
-}
-
-// splitYAMLError separates the "line N: " a YAML error may carry from its
-// message (0 when it names no line).
-func splitYAMLError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if m := yamlErrLine.FindStringSubmatchIndex(msg); m != nil {
-		n, _ := strconv.Atoi(msg[m[2]:m[3]])
-		return n, strings.TrimSpace(msg[:m[0]] + msg[m[1]:])
-	}
-	return 0, msg
-}
-
-// yamlErrorLine finds the line (1-based, within data) where a syntax error
-// is. libyaml reports where the enclosing block started (yaml.v3 even the
-// outermost one), often lines above the mistake. The first prefix of the
-// document, in whole lines, that fails with the same message ends at the
-// mistake; a binary search finds it in a few parses. Should the prefixes
-// disagree with the whole (a prefix cut inside a multi-line string fails
-// for its own reason), the parser's own line stands.
-func yamlErrorLine(data []byte, err error) (int, string) {
-	var v interface{}
-	if e2 := yamlv2.Unmarshal(data, &v); e2 != nil {
-		err = e2 // yaml.v2 names the innermost block, closer to the mistake
-	}
-	line, msg := splitYAMLError(err)
-	if line == 0 {
-		line = 1
-	}
-	ends := lineEnds(data)
-	failsLikeWhole := func(k int) bool { // parse the first k lines
-		var v interface{}
-		e := yamlv2.Unmarshal(data[:ends[k-1]], &v)
-		if e == nil {
-			return false
-		}
-		_, m := splitYAMLError(e)
-		return m == msg
-	}
-	lo, hi := line, len(ends)
-	if lo > hi || !failsLikeWhole(hi) {
-		return line, msg
-	}
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if failsLikeWhole(mid) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo, msg
-}
-
-// lineEnds returns, for each line of data, the offset just past its end.
-func lineEnds(data []byte) []int {
-	var ends []int
-	for i, b := range data {
-		if b == '\n' {
-			ends = append(ends, i+1)
-		}
-	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		ends = append(ends, len(data))
-	}
-	return ends
 }
 
 // parseChunk parses one document into a node tree (aliases unexpanded) and

@@ -31,6 +31,7 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs, "apply", "apply every environment (with --yes), each after those it names in `after`")
+	f.needRepoName = true
 	fs.StringVar(&f.digest, "digest", "", "apply only if the plan still has this digest (from `bot plan`)")
 	fs.BoolVar(&f.yes, "yes", false, "apply the plan just computed, without a digest")
 	fs.BoolVar(&f.allowDangerous, "allow-dangerous", false, "allow changes the plan marks dangerous (deleting Namespaces, PVCs, PVs, CRDs; taking over another ApplySet's objects)")
@@ -59,8 +60,6 @@ func (f applyFlags) check() error {
 		return errors.New("--repo is required")
 	case f.config == "":
 		return errors.New("--config is required")
-	case f.repoName == "":
-		return errors.New("--repo-name is required: it names the ApplySet that owns (and prunes) the objects")
 	case f.all == (f.env != ""):
 		return errors.New("give exactly one of --env NAME and --all")
 	case f.yes == (f.digest != ""):
@@ -74,7 +73,7 @@ func (f applyFlags) check() error {
 // apply applies the selected environments and reports whether all
 // converged; it stops at the first one that does not.
 func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, error) {
-	l, err := setupLocal(f.localFlags, stderr)
+	l, err := setupLocal(ctx, f.localFlags, stderr)
 	if err != nil {
 		return false, err
 	}

@@ -80,7 +80,7 @@ func TestBotApplyFlags(t *testing.T) {
 	}{
 		{[]string{"--repo", "r", "--config", "c", "--env", "dev", "--repo-name", "a/b"}, "--digest D (from `bot plan`) and --yes"},
 		{[]string{"--repo", "r", "--config", "c", "--env", "dev", "--repo-name", "a/b", "--yes", "--digest", "x"}, "--digest D (from `bot plan`) and --yes"},
-		{[]string{"--repo", "r", "--config", "c", "--env", "dev", "--yes"}, "--repo-name is required"},
+		{[]string{"--repo", "r", "--config", "c", "--env", "dev", "--yes"}, "--repo-name owner/name is required"},
 		{[]string{"--repo", "r", "--config", "c", "--all", "--repo-name", "a/b", "--digest", "x"}, "use it with --env"},
 	} {
 		_, stderr, code := botApply(t, tc.args...)

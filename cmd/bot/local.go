@@ -21,16 +21,22 @@ import (
 type localFlags struct {
 	repo, base, config, env, repoName, commit string
 	all, verbose                              bool
+
+	verb string // "plan" or "apply", for messages
+	// needRepoName: the command fails without a repository name (apply
+	// always writes into the repository's ApplySet).
+	needRepoName bool
 }
 
 // register adds the shared flags; verb is "plan" or "apply".
 func (f *localFlags) register(fs *flag.FlagSet, verb, allHelp string) {
+	f.verb = verb
 	fs.StringVar(&f.repo, "repo", "", "repository checkout to "+verb+" (its .tugboat.yaml names the environments)")
 	fs.StringVar(&f.base, "base", "", "base branch checkout, to tell the PR's changes from drift")
 	fs.StringVar(&f.config, "config", "", "server config file (clusters, digest_key_file)")
 	fs.StringVar(&f.env, "env", "", "environment to "+verb)
 	fs.BoolVar(&f.all, "all", false, allHelp)
-	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet: what it owns and prunes)")
+	fs.StringVar(&f.repoName, "repo-name", "", "owner/name of the repository as the bot knows it (selects its ApplySet: what it owns and prunes); default: from the checkout's git remotes, upstream before origin")
 	fs.StringVar(&f.commit, "sha", "", "commit being planned or applied, shown in the output and recorded on the cluster")
 	fs.BoolVar(&f.verbose, "v", false, "log progress to stderr")
 }
@@ -51,10 +57,23 @@ func (l *local) envContext(ctx context.Context, env config.Environment) context.
 	return l.log.With().Str("env", env.Name).Str("cluster", env.Cluster).Logger().WithContext(ctx)
 }
 
-// setupLocal reads the checkout's .tugboat.yaml and the server config. An
-// environment that prunes needs --repo-name: without the repository's
-// ApplySet a plan would silently show no deletes.
-func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
+// setupLocal reads the checkout's .tugboat.yaml and the server config.
+// The repository's name comes from --repo-name or else the checkout's git
+// remotes (see inferRepoName), and the choice is printed to stderr. Without
+// one, apply fails and so does the plan of an environment that prunes: without
+// the repository's ApplySet it would silently show no deletes.
+func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, error) {
+	var inferErr error
+	if f.repoName == "" {
+		var r remoteRepo
+		if r, inferErr = inferRepoName(ctx, f.repo); inferErr == nil {
+			f.repoName = r.Name
+			fmt.Fprintf(stderr, "bot %s: repository %s (from git remote %q; --repo-name overrides)\n", f.verb, r.Name, r.Remote)
+		}
+	}
+	if f.repoName == "" && f.needRepoName {
+		return nil, fmt.Errorf("--repo-name owner/name is required: it names the ApplySet that owns (and prunes) the objects, and the checkout's git remotes name none: %v", inferErr)
+	}
 	level := zerolog.WarnLevel
 	if f.verbose {
 		level = zerolog.InfoLevel
@@ -69,7 +88,7 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", config.RepoFile, err)
 	}
-	repoCfg, err := config.ParseRepo(data, config.RepoFile)
+	repoCfg, err := config.ParseRepoContext(ctx, data, config.RepoFile)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +103,7 @@ func setupLocal(f localFlags, stderr io.Writer) (*local, error) {
 	if f.repoName == "" {
 		for _, env := range envs {
 			if env.Prune {
-				return nil, fmt.Errorf("environment %s prunes: --repo-name owner/name is required to find what tugboat applied earlier (the repository's ApplySet)", env.Name)
+				return nil, fmt.Errorf("environment %s prunes: --repo-name owner/name is required to find what tugboat applied earlier (the repository's ApplySet), and the checkout's git remotes name none: %v", env.Name, inferErr)
 			}
 		}
 	}

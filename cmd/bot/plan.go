@@ -65,7 +65,7 @@ func (f planFlags) check() error {
 }
 
 func plan(ctx context.Context, f planFlags, stderr io.Writer) ([]*planner.Plan, error) {
-	l, err := setupLocal(f.localFlags, stderr)
+	l, err := setupLocal(ctx, f.localFlags, stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -205,10 +205,18 @@ func TestBotPlanPruneNeedsRepoName(t *testing.T) {
 	writeTree(t, repo, map[string]string{".tugboat.yaml": pruning})
 
 	stdout, stderr, code := botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev")
-	if code != 1 || !strings.Contains(stderr, "environment dev prunes: --repo-name owner/name is required") {
+	if code != 1 || !strings.Contains(stderr, "environment dev prunes: --repo-name owner/name is required") ||
+		!strings.Contains(stderr, "not a git repository") {
 		t.Fatalf("exit %d, want 1 with a --repo-name error; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
 	if _, stderr, code := botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev", "--repo-name", "acme/e2e"); code != 2 {
 		t.Fatalf("with --repo-name: exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	// A checkout whose remote names the repository needs no --repo-name.
+	isolateGit(t)
+	gitCheckout(t, repo, "origin https://github.com/acme/e2e.git")
+	_, stderr, code = botPlan(t, "--repo", repo, "--config", cfg, "--env", "dev")
+	if want := `bot plan: repository acme/e2e (from git remote "origin"; --repo-name overrides)`; code != 2 || !strings.Contains(stderr, want) {
+		t.Fatalf("from the git remote: exit %d, want 2 and %q; stderr:\n%s", code, want, stderr)
 	}
 }

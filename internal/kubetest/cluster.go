@@ -1,9 +1,10 @@
 // Package kubetest starts real Kubernetes control planes for tests, the
 // sandbox and local use: kube-apiserver with etcd embedded in the same
 // process, kube-controller-manager, kube-scheduler and kwok managing fake
-// Nodes, so Deployments, StatefulSets and Jobs really roll out. RBAC is on;
-// named users get their own tokens and no permissions until a test binds
-// some.
+// Nodes, so Deployments, StatefulSets and Jobs really roll out. A default
+// StorageClass and a provisioner running in the calling process bind
+// PersistentVolumeClaims, as on any real cluster. RBAC is on; named users
+// get their own tokens and no permissions until a test binds some.
 //
 // The binaries come from the nested module in ./controlplane, built once
 // and cached (see EnsureBinary).
@@ -36,9 +37,10 @@ type Cluster struct {
 	adminToken string
 	userTokens map[string]string
 
-	mu        sync.Mutex
-	apiserver *process
-	others    []*process
+	mu              sync.Mutex
+	apiserver       *process
+	others          []*process
+	stopProvisioner func()
 }
 
 type options struct {
@@ -127,6 +129,11 @@ func (c *Cluster) start(ctx context.Context, bin string, o options) error {
 	if err := c.waitReady(ctx, 120*time.Second); err != nil {
 		return err
 	}
+	o.progress("creating the default StorageClass %s and starting its provisioner", StorageClassName)
+	if err := c.createStorageClass(ctx); err != nil {
+		return err
+	}
+	c.stopProvisioner = c.startProvisioner()
 
 	o.progress("starting controller-manager, scheduler and kwok")
 	schedConfig := filepath.Join(c.dir, "scheduler.yaml")
@@ -313,6 +320,10 @@ func (c *Cluster) Client() kubernetes.Interface {
 func (c *Cluster) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stopProvisioner != nil {
+		c.stopProvisioner()
+		c.stopProvisioner = nil
+	}
 	for i := len(c.others) - 1; i >= 0; i-- {
 		c.others[i].stop(5 * time.Second)
 	}
