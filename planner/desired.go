@@ -11,32 +11,46 @@ import (
 	"github.com/tugboatops/tugboat/kube"
 )
 
+// ApplyPlan is a plan as the applier needs it.
+type ApplyPlan struct {
+	Plan *Plan
+	// Objects holds, for every create, update and adopt, the object exactly
+	// as the plan's dry-run sent it; nil when the plan has problems.
+	Objects map[ObjectRef]*unstructured.Unstructured
+	// Redactor knows the values of every Secret the plan touched, rendered
+	// and live: everything the applier reports (write errors, progress,
+	// the ApplySet parent's record) goes through it, since webhooks with
+	// side effects speak first at apply time.
+	Redactor *Redactor
+}
+
 // PlanForApply is Plan for the applier: besides the plan it returns, for
 // every create, update and adopt, the object exactly as the plan's dry-run sent
 // it (PrepareForApply of the validated render: ApplySet labels added,
 // ignored fields and a last-applied annotation removed), so the apply writes what
-// reviewers saw. The head render is captured on its way into the plan
-// rather than rendered a second time.
+// reviewers saw, and the plan's Redactor. The head render is captured on its
+// way into the plan rather than rendered a second time.
 //
 // Owned by the applier (issue 5); the engine could hand these objects over
 // directly, which would make this wrapper unnecessary.
-func (p *Planner) PlanForApply(ctx context.Context, in Input) (*Plan, map[ObjectRef]*unstructured.Unstructured, error) {
+func (p *Planner) PlanForApply(ctx context.Context, in Input) (*ApplyPlan, error) {
 	capture := &capturingRenderer{inner: p.Renderer}
 	pp := *p
 	pp.Renderer = capture
 	headIn := in
 	headIn.Repo = headRepo{in.Repo}
-	plan, err := pp.Plan(ctx, headIn)
+	plan, red, err := pp.plan(ctx, headIn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	out := &ApplyPlan{Plan: plan, Redactor: red}
 	head := capture.objects()
 	if head == nil || len(plan.Problems) > 0 {
-		return plan, nil, nil
+		return out, nil
 	}
 	cluster, err := p.Clusters.Cluster(in.Env.Cluster)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	valid, _ := Validate(head, in.Env, cluster)
 	labels := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}.MemberLabels()
@@ -44,16 +58,16 @@ func (p *Planner) PlanForApply(ctx context.Context, in Input) (*Plan, map[Object
 	for _, ch := range plan.Changes {
 		actions[keyOf(ch.Ref)] = ch.Action
 	}
-	out := make(map[ObjectRef]*unstructured.Unstructured, len(valid))
+	out.Objects = make(map[ObjectRef]*unstructured.Unstructured, len(valid))
 	for _, o := range valid {
 		ref := refOf(o.Obj)
 		act := actions[keyOf(ref)]
 		if act != ActionCreate && act != ActionUpdate && act != ActionAdopt {
 			continue
 		}
-		out[ref] = PrepareForApply(o.Obj, labels, ignorePathsFor(in.Env.Ignore, ref))
+		out.Objects[ref] = PrepareForApply(o.Obj, labels, ignorePathsFor(in.Env.Ignore, ref))
 	}
-	return plan, out, nil
+	return out, nil
 }
 
 // headRepo marks the head tree, so the capturing renderer can tell it from
