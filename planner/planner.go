@@ -314,6 +314,7 @@ func (p *Planner) finish(plan *Plan, red *Redactor, secrets []secretValues) *Pla
 	}
 	sortChanges(plan.Changes)
 	sortProblems(plan.Problems)
+	plan.Problems = capProblems(plan.Problems)
 	plan.Digest = computeDigest(p.DigestKey, plan.Changes, plan.Problems, secrets)
 	return plan
 }
