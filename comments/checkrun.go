@@ -31,7 +31,8 @@ const checkTextBudget = MaxCheckRunText - 1024
 // MaxAnnotations is how many annotations a check run gets. GitHub takes 50
 // per request, so thousands (a plan taking over thousands of objects) would
 // cost a hundred requests for marks nobody scrolls through; the summary says
-// how many were left out.
+// how many were left out. (gh, which sends them, drops any past the same
+// number: GitHub's side of the same bound.)
 const MaxAnnotations = 500
 
 // Annotation marks a file and line of the pull request in a check run.
