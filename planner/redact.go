@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,8 +27,11 @@ const minRedactLen = 4
 // shows them: only Redact's input can contain them.
 type Redactor struct {
 	mu     sync.Mutex
-	values []string // longest first (once sorted), so a value's prefix never wins
-	sorted bool
+	values []string
+	// replacer replaces every value, longest first (so a value's prefix
+	// never wins), in one pass over the text however many values there
+	// are; nil when values changed since it was built.
+	replacer *strings.Replacer
 	// short are the Secrets with a value too short to scrub reliably.
 	short map[ObjectRef]bool
 }
@@ -57,7 +61,7 @@ func (r *Redactor) addSecret(ref ObjectRef, obj map[string]any) (hasShort bool) 
 	defer r.mu.Unlock()
 	if len(add) > 0 {
 		r.values = append(r.values, add...)
-		r.sorted = false
+		r.replacer = nil
 	}
 	if hasShort {
 		if r.short == nil {
@@ -86,16 +90,25 @@ func (r *Redactor) Redact(s string) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.sorted {
-		sort.SliceStable(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
-		r.sorted = true
+	if len(r.values) == 0 {
+		return s
 	}
-	for _, v := range r.values {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "***")
+	if r.replacer == nil {
+		sort.Slice(r.values, func(i, j int) bool {
+			a, b := r.values[i], r.values[j]
+			if len(a) != len(b) {
+				return len(a) > len(b)
+			}
+			return a < b
+		})
+		r.values = slices.Compact(r.values)
+		pairs := make([]string, 0, 2*len(r.values))
+		for _, v := range r.values {
+			pairs = append(pairs, v, "***")
 		}
+		r.replacer = strings.NewReplacer(pairs...)
 	}
-	return s
+	return r.replacer.Replace(s)
 }
 
 // RedactError returns err with its text redacted (nil for nil). The result

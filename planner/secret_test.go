@@ -265,6 +265,17 @@ func TestRedactor(t *testing.T) {
 	if strings.Contains(got, "hunter2") || strings.Contains(got, b64("hunter2")) {
 		t.Errorf("redact left a value: %q", got)
 	}
+	// A value that starts another is not what is replaced first: the
+	// longer one goes whole. Values added later (a live Secret read after
+	// the first Redact) count too, and duplicates do no harm.
+	r.addSecret(ref, map[string]any{"data": map[string]any{"long": b64("hunter2-and-more"), "dup": b64("hunter2")}})
+	if got := r.Redact("[hunter2-and-more]"); got != "[***]" {
+		t.Errorf("Redact = %q, want the longer value replaced whole", got)
+	}
+	var nilR *Redactor
+	if nilR.Redact("x hunter2") != "x hunter2" {
+		t.Error("a nil Redactor changed text")
+	}
 }
 
 func TestStructuredMessageWithholdsFreeText(t *testing.T) {
