@@ -13,12 +13,13 @@ import (
 	"github.com/tugboatops/tugboat/planner"
 )
 
-// Planner is what the applier needs of the planner: the plan, and for each
+// Planner is what the applier needs of the planner: the plan; for each
 // object it creates or updates, the object exactly as its dry-run sent it
 // (ApplySet labels included, ignored fields removed), so the apply writes
-// what reviewers saw.
+// what reviewers saw; and the plan's Redactor, through which every message
+// of the apply goes.
 type Planner interface {
-	PlanForApply(ctx context.Context, in planner.Input) (*planner.Plan, map[planner.ObjectRef]*unstructured.Unstructured, error)
+	PlanForApply(ctx context.Context, in planner.Input) (*planner.ApplyPlan, error)
 }
 
 // Applier applies plans to the clusters of a registry. It logs to
@@ -78,9 +79,13 @@ func (r *Result) Converged() bool { return r != nil && r.Outcome == kube.Outcome
 
 // run is the state of one apply.
 type run struct {
-	c          *clients
-	waiter     *Waiter
-	opts       Options
+	c      *clients
+	waiter *Waiter
+	opts   Options
+	// red scrubs the plan's Secret values (rendered and live) from every
+	// message the apply reports: webhooks and policies that act only on
+	// real writes may quote object.data or oldObject.data.
+	red        *planner.Redactor
 	progressMu sync.Mutex
 }
 
@@ -93,8 +98,9 @@ type run struct {
 // convergence and records the outcome.
 //
 // The error is nil only when the environment converged. A Result is
-// returned whenever a plan was made, also with an error.
-func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opts Options) (*Result, error) {
+// returned whenever a plan was made, also with an error. Neither holds a
+// Secret value the plan knows of: every message is redacted.
+func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opts Options) (_ *Result, err error) {
 	if shown == "" {
 		return nil, errors.New("apply: no plan digest given: an apply applies only a plan that was shown")
 	}
@@ -110,10 +116,14 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 
 	start := time.Now()
-	plan, objs, err := a.Planner.PlanForApply(ctx, in)
+	ap, err := a.Planner.PlanForApply(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
 	}
+	plan, objs := ap.Plan, ap.Objects
+	r.red = ap.Redactor
+	// Whatever error ends the apply from here on, its text is redacted.
+	defer func() { err = r.clean(err) }()
 	res := &Result{Plan: plan, PlanTime: time.Since(start), Outcome: kube.OutcomeFailed}
 	if plan.Digest != shown {
 		return res, &PlanChangedError{Shown: shown, Plan: plan}
@@ -165,7 +175,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	res.ApplyTime = time.Since(t)
 	res.Writes, res.Takeovers = stage.writes, stage.takeovers
 	if applyErr != nil {
-		return res, a.fail(ctx, kc, set, working, rec, res, in, applyErr)
+		return res, a.fail(ctx, kc, set, working, rec, res, in, r.red.RedactError(applyErr))
 	}
 
 	if len(deletes) > 0 {
@@ -174,7 +184,7 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 		res.PruneTime = time.Since(t)
 		res.Prunes = prunes
 		if err != nil {
-			return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+			return res, a.fail(ctx, kc, set, working, rec, res, in, r.red.RedactError(err))
 		}
 	}
 
@@ -188,14 +198,14 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 		},
 	})
 	res.WaitTime = time.Since(t)
-	res.Wait = wait
+	res.Wait = redactWait(r.red, wait)
 	if err != nil {
-		return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+		return res, a.fail(ctx, kc, set, working, rec, res, in, r.red.RedactError(err))
 	}
 
 	final, err := r.finalInventory(ctx, working, waitRefs, set)
 	if err != nil {
-		return res, a.fail(ctx, kc, set, working, rec, res, in, err)
+		return res, a.fail(ctx, kc, set, working, rec, res, in, r.red.RedactError(err))
 	}
 	return res, a.recordOutcome(ctx, kc, set, inv, final, rec, res, len(writes)+len(deletes) > 0)
 }

@@ -158,6 +158,7 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 		}
 		g.Go(func() error {
 			outcome, err := a.applyOneSafely(gctx, d, res)
+			err = a.red.RedactObjectError(d.change.Ref, err)
 			res.set(d.change.Ref, outcome, err)
 			a.progress(ctx, ProgressEvent{Phase: PhaseApply, Ref: d.change.Ref, Action: d.change.Action, Outcome: string(outcome), Err: err})
 			if err != nil {

@@ -21,6 +21,7 @@ const failureReportTimeout = 30 * time.Second
 // planned against, the outcomes the writes returned are reported instead,
 // with the lost ones as unknown. If the record cannot be written (the API
 // server is gone), the parent keeps saying "in progress": the truth.
+// cause is redacted already: its text goes into the parent's record.
 func (a *Applier) fail(ctx context.Context, kc *kube.Cluster, set kube.ApplySet, working kube.Inventory, rec kube.Record, res *Result, in planner.Input, cause error) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failureReportTimeout)
 	defer cancel()
@@ -71,10 +72,11 @@ func (a *Applier) fail(ctx context.Context, kc *kube.Cluster, set kube.ApplySet,
 // restarting) or the report's time is up. nil: no plan could be made.
 func (a *Applier) replanAfterFailure(ctx context.Context, in planner.Input) map[planner.ObjectRef]planner.Action {
 	for {
-		plan, _, err := a.Planner.PlanForApply(ctx, in)
+		ap, err := a.Planner.PlanForApply(ctx, in)
 		// A plan of problems and no changes is a cluster that did not
 		// answer, not an answer.
-		if err == nil && !(len(plan.Problems) > 0 && len(plan.Changes) == 0) {
+		if err == nil && !(len(ap.Plan.Problems) > 0 && len(ap.Plan.Changes) == 0) {
+			plan := ap.Plan
 			out := make(map[planner.ObjectRef]planner.Action, len(plan.Changes))
 			for _, ch := range plan.Changes {
 				out[ch.Ref] = ch.Action

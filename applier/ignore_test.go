@@ -26,10 +26,11 @@ func TestIgnoredFieldsNotSentOnCreate(t *testing.T) {
 		"  namespace: "+ns+"\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"spec\":{\"replicas\":500}}'\n", 1)
 	e.put("app.yaml", dep)
 
-	plan, objs, err := e.planner.PlanForApply(ctx, e.in)
+	ap, err := e.planner.PlanForApply(ctx, e.in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan, objs := ap.Plan, ap.Objects
 	ref := planner.ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: "web"}
 	var ch *planner.Change
 	for i := range plan.Changes {

@@ -32,7 +32,12 @@ type ProgressEvent struct {
 	Err     error
 }
 
+// progress logs e and passes it on, its message and error redacted.
 func (a *run) progress(ctx context.Context, e ProgressEvent) {
+	e.Message = a.red.Redact(e.Message)
+	if e.Err != nil {
+		e.Err = a.red.RedactObjectError(e.Ref, e.Err)
+	}
 	log := zerolog.Ctx(ctx)
 	if e.Err != nil {
 		log.Warn().Err(e.Err).Str("phase", string(e.Phase)).Str("object", e.Ref.String()).Msg(e.Outcome)

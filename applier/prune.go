@@ -64,6 +64,11 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 		for _, i := range batch {
 			g.Go(func() error {
 				o, reason, err := a.pruneOneSafely(gctx, refs[i], set)
+				// A webhook refusing a delete may quote oldObject.data.
+				err = a.red.RedactObjectError(refs[i], err)
+				if err != nil {
+					reason = err.Error()
+				}
 				out[i].Outcome, out[i].Reason = o, reason
 				a.progress(ctx, ProgressEvent{Phase: PhasePrune, Ref: refs[i], Action: planner.ActionDelete, Outcome: string(o), Err: err})
 				if err != nil {

@@ -28,6 +28,13 @@ const MaxCheckRunText = 65535
 // checkTextBudget leaves room in output.text for the closing pointer.
 const checkTextBudget = MaxCheckRunText - 1024
 
+// MaxAnnotations is how many annotations a check run gets. GitHub takes 50
+// per request, so thousands (a plan taking over thousands of objects) would
+// cost a hundred requests for marks nobody scrolls through; the summary says
+// how many were left out. (gh, which sends them, drops any past the same
+// number: GitHub's side of the same bound.)
+const MaxAnnotations = 500
+
 // Annotation marks a file and line of the pull request in a check run.
 // The gh package sends them 50 per request.
 type Annotation struct {
@@ -62,7 +69,8 @@ func CheckRunOutput(plan *planner.Plan, mode ApplyMode, commentURL string) Check
 	}
 	commentURL = safeURL(commentURL)
 	st := statsOf(plan)
-	out := CheckRun{Annotations: annotations(plan)}
+	anns := annotations(plan)
+	out := CheckRun{Annotations: anns[:min(len(anns), MaxAnnotations)]}
 	switch {
 	case st.problems > 0:
 		out.Conclusion = ConclusionFailure
@@ -78,6 +86,10 @@ func CheckRunOutput(plan *planner.Plan, mode ApplyMode, commentURL string) Check
 		out.Title = countsText(st.counts) + ": applied on merge"
 	}
 	out.Summary = checkSummary(plan, mode, st, commentURL)
+	if len(anns) > MaxAnnotations {
+		// checkSummary leaves headroom for this note.
+		out.Summary += fmt.Sprintf("\n> [!NOTE]\n> Only the first %d of %d annotations are marked on the files.\n", MaxAnnotations, len(anns))
+	}
 	out.Text = checkText(plan, commentURL)
 	return out
 }

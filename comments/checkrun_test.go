@@ -122,8 +122,11 @@ func TestCheckRunSummaryManyProblems(t *testing.T) {
 	if !strings.Contains(cr.Summary, "more: see the annotations and the plan comment.") {
 		t.Error("summary does not say problems were left out")
 	}
-	if len(cr.Annotations) != 5000 {
-		t.Errorf("%d annotations, want 5000 (gh sends them 50 at a time)", len(cr.Annotations))
+	if len(cr.Annotations) != MaxAnnotations || cr.Annotations[0].Path != "f0.yaml" {
+		t.Errorf("%d annotations, want the first %d", len(cr.Annotations), MaxAnnotations)
+	}
+	if !strings.Contains(cr.Summary, "Only the first 500 of 5000 annotations are marked on the files.") {
+		t.Errorf("summary does not say annotations were left out:\n%s", cr.Summary[len(cr.Summary)-300:])
 	}
 	renderMarkdown(t, cr.Summary)
 }

@@ -27,6 +27,12 @@ const MaxCommentChars = 65536
 // marker line, the continuation header and the footer.
 const partBudget = MaxCommentChars - 1024
 
+// MaxCommentParts caps a plan's comment set. Past ten comments nobody reads
+// on in the pull request (and each costs a request against GitHub's
+// content-creation limit): the last part points to the check runs and to
+// `bot plan` instead.
+const MaxCommentParts = 10
+
 // EnvPlan is one environment's share of a plan comment.
 type EnvPlan struct {
 	Env     string
@@ -70,10 +76,16 @@ type PlanComment struct {
 // many numbered continuations as it takes to stay under GitHub's comment
 // limit. Parts are split only between objects, never inside a fence; an
 // environment cut by a split is closed and reopened, so every part is valid
-// Markdown on its own. Each part starts with its Marker.
+// Markdown on its own. Each part starts with its Marker. At most
+// MaxCommentParts parts are made; the last then says what was left out.
 func RenderPlanComments(in PlanComment) []string {
 	r := renderer{in: in, link: linker{repoURL: in.RepoURL, sha: plannedSHA(in)}}
 	bodies := pack(r.header(), r.sections())
+	left := 0
+	if len(bodies) > MaxCommentParts {
+		left = len(bodies) - MaxCommentParts
+		bodies = bodies[:MaxCommentParts]
+	}
 	parts := make([]string, len(bodies))
 	for i, body := range bodies {
 		var b strings.Builder
@@ -83,12 +95,28 @@ func RenderPlanComments(in PlanComment) []string {
 				code(ShortSHA(in.HeadSHA)), i+1, len(bodies))
 		}
 		b.WriteString(body)
-		if i < len(bodies)-1 {
+		switch {
+		case i < len(bodies)-1:
 			fmt.Fprintf(&b, "_Continued in part %d of %d, the next comment._\n", i+2, len(bodies))
+		case left > 0:
+			b.WriteString(cutNote(in, left))
 		}
 		parts[i] = b.String()
 	}
 	return parts
+}
+
+// cutNote ends the last part of a comment set cut at MaxCommentParts. It
+// fits the headroom partBudget leaves (the URL is clipped).
+func cutNote(in PlanComment, left int) string {
+	where := "on the pull request's Checks tab"
+	if in.RepoURL != "" && in.PR > 0 {
+		where = fmt.Sprintf("on [the Checks tab](<%s/pull/%d/checks>)", clip(safeURL(in.RepoURL), 200), in.PR)
+	}
+	return fmt.Sprintf("> [!WARNING]\n> This plan is too long for %d comments: the rest, which would take %s more, is not posted here. "+
+		"Each environment's check run %s shows its summary, problems and diffs; "+
+		"`bot plan` shows the whole plan on your machine.\n",
+		MaxCommentParts, plural(left, "comment"), where)
 }
 
 func plannedSHA(in PlanComment) string {

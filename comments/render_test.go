@@ -424,3 +424,44 @@ func TestRenderClusterFromPlan(t *testing.T) {
 		t.Errorf("cluster not taken from the plan:\n%s", main)
 	}
 }
+
+// TestRenderCapsCommentParts: a plan too long for MaxCommentParts comments
+// is cut after the last one, which says so and points to the check runs and
+// `bot plan`; every part is still valid and within GitHub's limit.
+func TestRenderCapsCommentParts(t *testing.T) {
+	in := hugePlan(2500)
+	in.RepoURL = "https://github.com/acme/platform"
+	parts := RenderPlanComments(in)
+	if len(parts) != MaxCommentParts {
+		t.Fatalf("%d parts, want the cap %d", len(parts), MaxCommentParts)
+	}
+	for i, p := range parts {
+		if len(p) > MaxCommentChars {
+			t.Fatalf("part %d is %d bytes", i+1, len(p))
+		}
+		if m, ok := ParseMarker(p); !ok || m.Part != i+1 {
+			t.Fatalf("part %d marker = %+v, %v", i+1, m, ok)
+		}
+		if i > 0 && !strings.Contains(p, fmt.Sprintf("part %d of %d", i+1, MaxCommentParts)) {
+			t.Errorf("part %d lacks its continuation header", i+1)
+		}
+		renderMarkdown(t, p)
+	}
+	last := parts[MaxCommentParts-1]
+	for _, want := range []string{"This plan is too long for 10 comments: the rest, which would take ",
+		"[the Checks tab](<https://github.com/acme/platform/pull/45/checks>)", "`bot plan` shows the whole plan"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last part lacks %q:\n%s", want, last[max(0, len(last)-1500):])
+		}
+	}
+	if strings.Contains(last, "the next comment") {
+		t.Error("the last part says it continues")
+	}
+	all := strings.Join(parts, "")
+	if !strings.Contains(all, "`ConfigMap apps/settings-000`") || strings.Contains(all, "`ConfigMap apps/settings-2499`") {
+		t.Error("want the plan's start shown and its end cut")
+	}
+	if !strings.Contains(parts[0], "| Environment |") {
+		t.Error("the summary table is missing")
+	}
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,28 @@ func TestConfigChangeValidated(t *testing.T) {
 	body := allBodies(w.planComments(n, sha))
 	if !strings.Contains(strings.ToLower(body), "after") || !strings.Contains(body, ".tugboat.yaml") {
 		t.Errorf("comment does not say the config change applies after merge:\n%s", body)
+	}
+}
+
+// A .tugboat.yaml with thousands of mistakes still gets its tugboat/config
+// check run: the summary is clipped to what GitHub accepts (the emulator
+// refuses longer ones, as GitHub does).
+func TestConfigChangeWithThousandsOfProblems(t *testing.T) {
+	w := newWorld(t, options{})
+	var cfg strings.Builder
+	cfg.WriteString("version: 1\nenvironments:\n  staging:\n    cluster: staging\n    path: deploy/staging\n")
+	for i := range 3000 {
+		fmt.Fprintf(&cfg, "  env-%04d:\n    cluster: staging\n    path: deploy/staging\n    apply: sometimes\n", i)
+	}
+	_, sha := w.openPR("cfg-huge", map[string]string{
+		".tugboat.yaml":           cfg.String(),
+		"deploy/staging/app.yaml": configMap("app", "color", "green"),
+	})
+	w.waitPlanned(sha, "staging")
+	var run githubtest.CheckRun
+	w.waitFor("tugboat/config", 60*time.Second, func() bool { run = w.checks(sha)["tugboat/config"]; return run.Status == "completed" })
+	if run.Conclusion != "failure" || len(run.Summary) > 65535 || !strings.Contains(run.Summary, " more: see the annotations") {
+		t.Errorf("tugboat/config = %s, summary of %d bytes:\n%.500s", run.Conclusion, len(run.Summary), run.Summary)
 	}
 }
 

@@ -11,6 +11,13 @@ import (
 // check-run create or update; further updates append.
 const MaxAnnotationsPerRequest = 50
 
+// MaxAnnotationsSent is how many annotations one CreateCheckRun or
+// UpdateCheckRun sends (ten requests): the first ones; the rest are
+// dropped, so a run with a million problems is not a million / 50
+// requests against GitHub's rate limits. Callers that want to say so
+// cap (and tell) first.
+const MaxAnnotationsSent = 500
+
 // Annotation marks a file and line in a check run.
 type Annotation struct {
 	Path               string
@@ -38,9 +45,9 @@ type CheckRun struct {
 }
 
 // CreateCheckRun creates a check run and returns its id. Annotations beyond
-// the first 50 are sent in further updates.
+// the first 50 are sent in further updates, up to MaxAnnotationsSent.
 func (c *Client) CreateCheckRun(ctx context.Context, repo Repo, cr CheckRun) (int64, error) {
-	first, rest := splitAnnotations(cr.Annotations)
+	first, rest := splitAnnotations(capAnnotations(cr.Annotations))
 	opts := github.CreateCheckRunOptions{
 		Name:       cr.Name,
 		HeadSHA:    cr.HeadSHA,
@@ -62,9 +69,9 @@ func (c *Client) CreateCheckRun(ctx context.Context, repo Repo, cr CheckRun) (in
 }
 
 // UpdateCheckRun sets a check run's state. Annotations beyond the first 50
-// are sent in further updates.
+// are sent in further updates, up to MaxAnnotationsSent.
 func (c *Client) UpdateCheckRun(ctx context.Context, repo Repo, id int64, cr CheckRun) error {
-	first, rest := splitAnnotations(cr.Annotations)
+	first, rest := splitAnnotations(capAnnotations(cr.Annotations))
 	opts := github.UpdateCheckRunOptions{
 		Name:       cr.Name,
 		Status:     optional(cr.Status),
@@ -95,6 +102,10 @@ func (c *Client) appendAnnotations(ctx context.Context, repo Repo, id int64, cr 
 		}
 	}
 	return nil
+}
+
+func capAnnotations(a []Annotation) []Annotation {
+	return a[:min(len(a), MaxAnnotationsSent)]
 }
 
 func splitAnnotations(a []Annotation) (first, rest []Annotation) {

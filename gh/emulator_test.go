@@ -71,6 +71,46 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 	}
 }
 
+// TestCheckRunAnnotationsCapped: of 1,200 annotations, the first
+// MaxAnnotationsSent reach the check run (ten requests), on create and on
+// update alike.
+func TestCheckRunAnnotationsCapped(t *testing.T) {
+	s, c, repo := emulated(t)
+	ctx := context.Background()
+	sha := s.HeadSHA("acme/infra", "main")
+	var anns []Annotation
+	for i := 1; i <= 1200; i++ {
+		anns = append(anns, Annotation{Path: "deploy/app.yaml", StartLine: i, Level: "failure", Message: fmt.Sprint("problem ", i)})
+	}
+	run := CheckRun{Name: "tugboat/staging", HeadSHA: sha, Status: "completed", Conclusion: "failure",
+		Title: "1200 problems", Summary: "see annotations", Annotations: anns}
+	if _, err := c.CreateCheckRun(ctx, repo, run); err != nil {
+		t.Fatal(err)
+	}
+	run.Name = "tugboat/prod"
+	id, err := c.CreateCheckRun(ctx, repo, CheckRun{Name: run.Name, HeadSHA: sha, Status: "in_progress"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateCheckRun(ctx, repo, id, run); err != nil {
+		t.Fatal(err)
+	}
+	runs := s.CheckRuns("acme/infra", sha)
+	if len(runs) != 2 {
+		t.Fatalf("%d check runs", len(runs))
+	}
+	for _, r := range runs {
+		if len(r.Annotations) != MaxAnnotationsSent {
+			t.Errorf("%s has %d annotations, want %d", r.Name, len(r.Annotations), MaxAnnotationsSent)
+			continue
+		}
+		first, last := r.Annotations[0]["start_line"], r.Annotations[MaxAnnotationsSent-1]["start_line"]
+		if fmt.Sprint(first) != "1" || fmt.Sprint(last) != fmt.Sprint(MaxAnnotationsSent) {
+			t.Errorf("%s: annotations from line %v to %v, want the first %d", r.Name, first, last, MaxAnnotationsSent)
+		}
+	}
+}
+
 func TestCommentsMinimizeAndTarball(t *testing.T) {
 	s, c, repo := emulated(t)
 	ctx := context.Background()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -26,17 +25,17 @@ func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 	case errors.As(err, &errs):
 		cr.Conclusion = comments.ConclusionFailure
 		cr.Title = fmt.Sprintf("%s has %d problem(s)", config.RepoFile, len(errs))
-		var b strings.Builder
-		b.WriteString("The changed " + config.RepoFile + " is invalid and would stop tugboat from planning once merged:\n\n")
-		for _, e := range errs {
-			fmt.Fprintf(&b, "- %s\n", e.Error())
+		problems := make([]string, len(errs))
+		for i, e := range errs {
+			problems[i] = e.Error()
 			line := max(e.Line, 1)
 			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: config.RepoFile, StartLine: line, EndLine: line,
 				Level: comments.LevelFailure, Title: config.RepoFile, Message: e.Message})
 		}
-		cr.Summary = b.String()
+		cr.Summary = comments.ConfigCheckSummary("The changed "+config.RepoFile+" is invalid and would stop tugboat from planning once merged:", problems)
 	default:
-		cr.Conclusion, cr.Title, cr.Summary = comments.ConclusionFailure, config.RepoFile+" is invalid", err.Error()
+		cr.Conclusion, cr.Title = comments.ConclusionFailure, config.RepoFile+" is invalid"
+		cr.Summary = comments.ConfigCheckSummary("The changed "+config.RepoFile+" cannot be read:", []string{err.Error()})
 	}
 	if _, err := r.req.Client.CreateCheckRun(ctx, r.req.Repo, cr); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("could not post the config check")

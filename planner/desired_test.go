@@ -34,7 +34,12 @@ func TestPlanForApplyReturnsWhatTheDryRunSent(t *testing.T) {
 	env.Ignore = []config.IgnoreRule{{Kind: "Deployment", Name: "web", Paths: []string{"/spec/replicas"}}}
 	renders := newCountingRenderer()
 
-	plan, objs, err := f.planner.PlanForApply(f.ctx, Input{Repo: head, RepoName: f.repo, Env: env, Commit: "head", Renderer: renders})
+	ap, err := f.planner.PlanForApply(f.ctx, Input{Repo: head, RepoName: f.repo, Env: env, Commit: "head", Renderer: renders})
+	var plan *Plan
+	var objs map[ObjectRef]*unstructured.Unstructured
+	if ap != nil {
+		plan, objs = ap.Plan, ap.Objects
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,12 @@ func TestPlanForApplyWithProblemsHandsOverNothing(t *testing.T) {
 		"deploy/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: {{NS}}}\ndata: {color: green}\n",
 		"deploy/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: {{NS}}}\n",
 	)
-	plan, objs, err := f.planner.PlanForApply(f.ctx, Input{Repo: head, RepoName: f.repo, Env: f.env()})
+	ap, err := f.planner.PlanForApply(f.ctx, Input{Repo: head, RepoName: f.repo, Env: f.env()})
+	var plan *Plan
+	var objs map[ObjectRef]*unstructured.Unstructured
+	if ap != nil {
+		plan, objs = ap.Plan, ap.Objects
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

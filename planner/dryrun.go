@@ -35,8 +35,6 @@ type target struct {
 	// server cannot dry-run it yet (DESIGN.md decision 2).
 	noDryRun string
 	group    *liveGroup // nil: read the live object with a GET
-	// shortSecret: a Secret with a value too short to scrub from messages.
-	shortSecret bool
 }
 
 // outcome is what planning one target produced.
@@ -54,7 +52,7 @@ type engine struct {
 	cluster     *kube.Cluster
 	labels      map[string]string
 	concurrency int
-	redact      *redactor
+	redact      *Redactor
 	// listThreshold overrides the package default (benchmarks compare
 	// LIST with per-object GETs); 0 means listThreshold.
 	listThreshold int
@@ -290,6 +288,11 @@ func (e *engine) compare(t *target, live, planned map[string]any, note string) o
 		action = ActionUpdate
 	}
 	if isSecret(t.obj.Obj) {
+		if live != nil {
+			// An admission message may quote oldObject.data, at apply
+			// time as much as now: the live values are scrubbed too.
+			e.redact.addSecret(t.ref, live)
+		}
 		maskSecretPair(live, planned)
 	}
 	ch := Change{Ref: t.ref, Action: action, Source: t.obj.Source}
@@ -321,15 +324,34 @@ func (e *engine) failure(ctx context.Context, t *target, err error) outcome {
 	if fields := immutableFields(err); len(fields) > 0 {
 		return e.problem(t, "needs replacement: "+strings.Join(fields, ", ")+" cannot be changed in place (field is immutable)")
 	}
+	if isSecret(t.obj.Obj) {
+		e.learnLive(ctx, t)
+	}
 	msg := serverMessage(err)
-	if t.shortSecret {
+	if e.redact.hasShort(t.ref) {
 		msg = structuredMessage(err)
 	}
 	return e.problem(t, msg)
 }
 
+// learnLive registers the live values of a Secret whose dry-run failed
+// before its live object was diffed: the refusal (a policy or webhook
+// quoting oldObject.data) may contain them. A read that fails leaves only
+// the rendered values known; the refusal itself is what the reviewer needs.
+func (e *engine) learnLive(ctx context.Context, t *target) {
+	if t.mapping == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	live, err := getLive(ctx, e.cluster.Dynamic, t.mapping.Resource, t.ref.Namespace, t.ref.Name)
+	if err == nil && live != nil {
+		e.redact.addSecret(t.ref, live.Object)
+	}
+}
+
 func (e *engine) problem(t *target, msg string) outcome {
-	return outcome{problem: &Problem{Source: t.obj.Source, Object: t.ref.String(), Message: e.redact.redact(msg)}}
+	return outcome{problem: &Problem{Source: t.obj.Source, Object: t.ref.String(), Message: e.redact.Redact(msg)}}
 }
 
 // plannedLabel is the planned side's name in a diff header: "planned", with

@@ -98,10 +98,11 @@ data: {k: v}
 			env := f.env()
 			env.Ignore = []config.IgnoreRule{{Kind: "Deployment", Paths: []string{"/spec/replicas", "/spec/paused"}}}
 			in := Input{Repo: f.files("deploy/all.yaml", nsDoc+withReplicas("500")), RepoName: f.repo, Env: env, Commit: "head"}
-			p, objs, err := f.planner.PlanForApply(f.ctx, in)
+			ap, err := f.planner.PlanForApply(f.ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
+			p, objs := ap.Plan, ap.Objects
 			noProblems(t, p)
 			dep := change(t, p, "Deployment", "web")
 			if dep.Action != ActionCreate {

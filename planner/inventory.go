@@ -11,7 +11,7 @@ import (
 
 // planDeletes finds the ApplySet's members that are no longer rendered and
 // plans their deletion. Only called for environments with prune: true.
-func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.ApplySet, rendered map[objectKey]bool, base baseIndex, red *redactor) ([]Change, error) {
+func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.ApplySet, rendered map[objectKey]bool, base baseIndex, red *Redactor) ([]Change, error) {
 	inv, err := kube.ReadInventory(ctx, c, set)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.App
 		live := m.Object
 		normalizeForDiff(live)
 		if isSecret(m) {
-			red.addSecret(live)
+			red.addSecret(ref, live)
 			maskSecretPair(live, nil)
 		}
 		diff, err := unifiedDiff(live, nil)

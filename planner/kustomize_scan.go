@@ -105,6 +105,9 @@ func (s *kscan) scanDir(dir string, fromFile string, fromLine int) {
 		case kustomizeContentKeys[key]:
 		case kustomizeNestingKeys[key]:
 			s.scanRefs(kfile, dir, key, val, off)
+		case key == "secretGenerator":
+			s.scanSecretLiterals(kfile, val, off)
+			s.scanStrings(kfile, key, val, off)
 		default:
 			s.scanStrings(kfile, key, val, off)
 		}
@@ -121,12 +124,19 @@ func (s *kscan) scanRefs(kfile, dir, key string, list *yaml.Node, off int) {
 	for _, n := range list.Content {
 		line := n.Line + off
 		if n.Kind != yaml.ScalarNode {
+			if key == "generators" {
+				s.scanSecretGeneratorConfig(kfile, n, off)
+			}
 			s.scanStrings(kfile, key, n, off) // an inline generator or transformer config
 			continue
 		}
 		ref := n.Value
 		if strings.Contains(ref, "\n") {
-			continue // inline configuration, not a path
+			// Inline configuration, not a path.
+			if key == "generators" {
+				s.scanInlineGenerators(kfile, n, off)
+			}
+			continue
 		}
 		if isRemoteRef(ref) {
 			s.problem(kfile, line, "%s: %q is a remote reference; renders use only the repository's own files (vendor it into the repository)", key, ref)
@@ -151,6 +161,8 @@ func (s *kscan) scanRefs(kfile, dir, key string, list *yaml.Node, off int) {
 			s.scanDir(target, kfile, line)
 		case key == "resources":
 			s.checkYAML(target)
+		case key == "generators":
+			s.scanGeneratorFile(target)
 		}
 	}
 }

@@ -65,15 +65,17 @@ type Planner struct {
 // to zerolog.Ctx(ctx), whose logger the caller has given the request's
 // fields (repository, PR, environment, cluster).
 func (p *Planner) Plan(ctx context.Context, in Input) (*Plan, error) {
-	plan, _, err := p.plan(ctx, in)
+	plan, _, _, err := p.plan(ctx, in)
 	return plan, err
 }
 
 // plan is Plan, also returning the objects its dry-runs sent for the
-// plan's creates and updates (see PlanForApply).
-func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*unstructured.Unstructured, error) {
+// plan's creates, updates and adopts (see PlanForApply), and the Redactor
+// that knows the values of every Secret the plan touched (rendered, and
+// live as read from the cluster).
+func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*unstructured.Unstructured, *Redactor, error) {
 	if len(p.DigestKey) == 0 {
-		return nil, nil, errors.New("plan: no digest key configured")
+		return nil, nil, nil, errors.New("plan: no digest key configured")
 	}
 	start := time.Now()
 	plan := &Plan{Env: in.Env.Name, Cluster: in.Env.Cluster, Commit: in.Commit}
@@ -82,34 +84,34 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 	cluster, err := p.Clusters.Cluster(in.Env.Cluster)
 	if err != nil {
 		plan.Problems = append(plan.Problems, Problem{Message: err.Error()})
-		return p.finish(plan, red, nil), nil, nil
+		return p.finish(plan, red, nil), nil, red, nil
 	}
 
 	r, err := p.render(ctx, cluster, in)
 	rendered := time.Now()
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
+		return nil, nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
 	}
 	plan.Problems = append(plan.Problems, r.problems...)
 	var secrets []secretValues
 	for _, o := range r.head {
 		if isSecret(o.Obj) {
-			red.addSecret(o.Obj.Object)
-			// The digest covers the values as sent: ignored keys are not.
 			ref := refOf(o.Obj)
+			red.addSecret(ref, o.Obj.Object)
+			// The digest covers the values as sent: ignored keys are not.
 			sent := PrepareForApply(o.Obj, nil, ignorePathsFor(in.Env.Ignore, ref))
 			secrets = append(secrets, secretValues{ref: ref, data: secretData(sent.Object)})
 		}
 	}
 	if r.pingErr != nil {
 		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, r.pingErr)})
-		return p.finish(plan, red, secrets), nil, nil
+		return p.finish(plan, red, secrets), nil, red, nil
 	}
 
 	sent := map[ObjectRef]*unstructured.Unstructured{}
 	changes, problems, unreachable := p.diff(ctx, cluster, in, r, red, sent)
 	if ctx.Err() != nil {
-		return nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
+		return nil, nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
 	}
 	plan.Changes = changes
 	plan.Problems = append(plan.Problems, problems...)
@@ -122,7 +124,7 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 		Int("delete", c.Delete).Int("unchanged", c.Unchanged).Int("problems", len(plan.Problems)).
 		Dur("render", r.renderTook).Dur("validate", rendered.Sub(start)-r.renderTook).
 		Dur("dryrun", time.Since(rendered)).Dur("took", time.Since(start)).Msg("planned")
-	return plan, sent, nil
+	return plan, sent, red, nil
 }
 
 func unreachableMessage(cluster string, err error) string {
@@ -210,13 +212,12 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 // whether they exist decides how the rest can be planned) and plans the
 // deletes. Into sent go the objects the dry-runs sent for creates, adopts and
 // updates.
-func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *redactor, sent map[ObjectRef]*unstructured.Unstructured) ([]Change, []Problem, error) {
+func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *Redactor, sent map[ObjectRef]*unstructured.Unstructured) ([]Change, []Problem, error) {
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 	concurrency := p.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	red.done()
 	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, listThreshold: p.listThreshold}
 
 	crdKinds := definedKinds(r.head)
@@ -230,9 +231,6 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 		t.ignore = ignorePathsFor(in.Env.Ignore, t.ref)
 		if len(t.ignore) > 0 {
 			_, t.leftOut = prepare(o.Obj, nil, t.ignore)
-		}
-		if isSecret(o.Obj) {
-			t.shortSecret = newRedactor().addSecret(o.Obj.Object)
 		}
 		gvk := o.Obj.GroupVersionKind()
 		m, err := c.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -319,14 +317,16 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 }
 
 // finish puts changes and problems in their stable order, scrubs Secret
-// values from problem messages and computes the digest.
-func (p *Planner) finish(plan *Plan, red *redactor, secrets []secretValues) *Plan {
-	red.done()
+// values from problem messages and computes the digest. The problems were
+// scrubbed as they were made, but a message about one object may quote a
+// Secret whose live values were read later: every value is known now.
+func (p *Planner) finish(plan *Plan, red *Redactor, secrets []secretValues) *Plan {
 	for i := range plan.Problems {
-		plan.Problems[i].Message = red.redact(plan.Problems[i].Message)
+		plan.Problems[i].Message = red.Redact(plan.Problems[i].Message)
 	}
 	sortChanges(plan.Changes)
 	sortProblems(plan.Problems)
+	plan.Problems = capProblems(plan.Problems)
 	plan.Digest = computeDigest(p.DigestKey, plan.Changes, plan.Problems, secrets)
 	return plan
 }

@@ -33,7 +33,7 @@ func RenderInProcess(repo fs.FS, envPath string, lim Limits) ([]Object, []Proble
 		objs, probs = renderPlain(repo, dir, lim)
 	}
 	if len(objs) > lim.MaxObjects {
-		return nil, append(probs, limitProblem(errTooManyObjects(lim), dir))
+		return nil, capProblems(append([]Problem{limitProblem(errTooManyObjects(lim), dir)}, probs...))
 	}
-	return objs, probs
+	return objs, capProblems(probs)
 }

@@ -52,16 +52,15 @@ func renderPlain(repo fs.FS, dir string, lim Limits) ([]Object, []Problem) {
 		if total > lim.MaxRepoBytes {
 			return errRepoTooBig(lim)
 		}
-		o, pr := decodeManifests(p, data, lim)
+		o, pr, err := decodeManifests(p, data, lim, lim.MaxObjects-len(objs)-len(probs))
 		objs = append(objs, o...)
 		probs = append(probs, pr...)
-		if len(objs) > lim.MaxObjects {
-			return errTooManyObjects(lim)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return nil, append(probs, limitProblem(err, dir))
+		// The limit comes first: it is why nothing renders, and the
+		// problems after it are capped.
+		return nil, append([]Problem{limitProblem(err, dir)}, probs...)
 	}
 	return objs, probs
 }

@@ -466,7 +466,7 @@ func FuzzDecodeManifests(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {a: b}]\n"))
 	f.Add([]byte("{\"a\": [1, 2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		objs, probs := decodeManifests("f.yaml", data, DefaultLimits())
+		objs, probs, _ := decodeManifests("f.yaml", data, DefaultLimits(), DefaultMaxObjects)
 		for _, p := range probs {
 			if p.Source.File != "f.yaml" || p.Source.Line < 1 {
 				t.Errorf("problem without a line: %+v", p)

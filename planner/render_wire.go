@@ -52,6 +52,7 @@ type wireProblem struct {
 	Line    int    `json:"line,omitempty"`
 	Object  string `json:"object,omitempty"`
 	Message string `json:"message"`
+	Omitted int    `json:"omitted,omitempty"`
 }
 
 // repoFile is one regular file of the repository to send to the child.
@@ -172,7 +173,7 @@ func toWire(objs []Object, probs []Problem) renderResponse {
 		resp.Objects = append(resp.Objects, wireObject{Object: o.Obj.Object, File: o.Source.File, Line: o.Source.Line})
 	}
 	for _, p := range probs {
-		resp.Problems = append(resp.Problems, wireProblem{File: p.Source.File, Line: p.Source.Line, Object: p.Object, Message: p.Message})
+		resp.Problems = append(resp.Problems, wireProblem{File: p.Source.File, Line: p.Source.Line, Object: p.Object, Message: p.Message, Omitted: p.omitted})
 	}
 	return resp
 }
@@ -190,7 +191,7 @@ func decodeResponse(data []byte) ([]Object, []Problem, error) {
 	}
 	var probs []Problem
 	for _, p := range resp.Problems {
-		probs = append(probs, Problem{Source: Location{File: p.File, Line: p.Line}, Object: p.Object, Message: p.Message})
+		probs = append(probs, Problem{Source: Location{File: p.File, Line: p.Line}, Object: p.Object, Message: p.Message, omitted: p.Omitted})
 	}
 	return objs, probs, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,22 +34,31 @@ type chunk struct {
 }
 
 func splitDocuments(data []byte) []chunk {
-	var out []chunk
-	start, startLine, line := 0, 1, 1
-	for pos := 0; pos < len(data); {
-		end := bytes.IndexByte(data[pos:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = pos + end + 1
+	return slices.Collect(documents(data))
+}
+
+// documents yields the chunks of data one by one, so that a file of
+// millions of documents is never held as millions of chunks.
+func documents(data []byte) iter.Seq[chunk] {
+	return func(yield func(chunk) bool) {
+		start, startLine, line := 0, 1, 1
+		for pos := 0; pos < len(data); {
+			end := bytes.IndexByte(data[pos:], '\n')
+			next := len(data)
+			if end >= 0 {
+				next = pos + end + 1
+			}
+			if bytes.HasPrefix(data[pos:next], []byte("---")) {
+				if !yield(chunk{line: startLine, data: data[start:pos]}) {
+					return
+				}
+				start, startLine = next, line+1
+			}
+			pos = next
+			line++
 		}
-		if bytes.HasPrefix(data[pos:next], []byte("---")) {
-			out = append(out, chunk{line: startLine, data: data[start:pos]})
-			start, startLine = next, line+1
-		}
-		pos = next
-		line++
+		yield(chunk{line: startLine, data: data[start:]})
 	}
-	return append(out, chunk{line: startLine, data: data[start:]})
 }
 
 // yamlProblem turns a YAML parser error about c into a Problem at the
@@ -108,10 +119,20 @@ func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
 // objects, each with the line its document (or List item) starts at.
 // Documents are converted with sigs.k8s.io/yaml, as kubectl does, so YAML
 // 1.1 scalars (yes, no, on) mean what they mean to kubectl.
-func decodeManifests(file string, data []byte, lim Limits) ([]Object, []Problem) {
+//
+// Every object and every document that is not one (each makes a problem)
+// counts toward budget: past it, decoding stops with errTooManyObjects, so a
+// file of a million "x" documents is one problem, not a million.
+func decodeManifests(file string, data []byte, lim Limits, budget int) ([]Object, []Problem, error) {
 	var objs []Object
 	var probs []Problem
-	for _, c := range splitDocuments(data) {
+	for c := range documents(data) {
+		if len(objs)+len(probs) > budget {
+			return objs, probs, errTooManyObjects(lim)
+		}
+		if len(bytes.TrimSpace(c.data)) == 0 {
+			continue // an empty document: nothing to parse
+		}
 		if len(c.data) > lim.MaxDocumentBytes {
 			probs = append(probs, Problem{Source: Location{File: file, Line: c.line},
 				Message: fmt.Sprintf("document is %s, over the %s limit", byteSize(int64(len(c.data))), byteSize(int64(lim.MaxDocumentBytes)))})
@@ -165,7 +186,10 @@ func decodeManifests(file string, data []byte, lim Limits) ([]Object, []Problem)
 			objs = append(objs, Object{Obj: &unstructured.Unstructured{Object: im}, Source: Location{File: file, Line: itemLine}})
 		}
 	}
-	return objs, probs
+	if len(objs)+len(probs) > budget {
+		return objs, probs, errTooManyObjects(lim)
+	}
+	return objs, probs, nil
 }
 
 // listItems returns the items of a List kind (v1 List, or any *List kind

@@ -2,8 +2,6 @@ package planner
 
 import (
 	"encoding/base64"
-	"sort"
-	"strings"
 )
 
 // The values a masked Secret shows instead of its data. Live and planned
@@ -81,51 +79,4 @@ func setSecretData(obj map[string]any, masked map[string]any) {
 		return
 	}
 	obj["data"] = masked
-}
-
-// minRedactLen is the shortest Secret value scrubbed from free text: shorter
-// ones would garble ordinary words. Messages about a Secret that has such a
-// short value are rebuilt from structured error fields instead.
-const minRedactLen = 4
-
-// redactor scrubs known Secret values (raw and base64) from messages that
-// come from elsewhere: API server errors, admission messages, render errors.
-type redactor struct {
-	values []string // longest first, so a value's prefix never wins
-}
-
-func newRedactor() *redactor { return &redactor{} }
-
-// addSecret registers every value of a Secret object. It reports whether
-// the Secret has a value too short to scrub reliably.
-func (r *redactor) addSecret(obj map[string]any) (hasShort bool) {
-	for _, b64 := range secretData(obj) {
-		candidates := []string{b64}
-		if raw, err := base64.StdEncoding.DecodeString(b64); err == nil {
-			candidates = append(candidates, string(raw))
-		}
-		for _, v := range candidates {
-			switch {
-			case v == "":
-			case len(v) < minRedactLen:
-				hasShort = true
-			default:
-				r.values = append(r.values, v)
-			}
-		}
-	}
-	return hasShort
-}
-
-func (r *redactor) done() {
-	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
-}
-
-func (r *redactor) redact(s string) string {
-	for _, v := range r.values {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "***")
-		}
-	}
-	return s
 }

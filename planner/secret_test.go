@@ -130,6 +130,80 @@ stringData:
 	}
 }
 
+// TestPlanScrubsLiveSecretValues: a policy refusing an update quotes the
+// live Secret (oldObject.data, and client-side apply's copy of it in the
+// last-applied annotation, in base64). Those values are not in the
+// repository, yet they must not reach the plan either.
+func TestPlanScrubsLiveSecretValues(t *testing.T) {
+	f := newFixture(t, cluster)
+	f.createNamespace()
+	raw := make([]byte, 8)
+	_, _ = rand.Read(raw)
+	live := "l1ve" + hex.EncodeToString(raw)
+	f.apply(fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: guarded
+  namespace: {{NS}}
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"token":"%s"}}'
+data:
+  token: %s
+`, b64(live), b64(live)))
+	f.applyAs("setup", false, `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: {{NS}}-quotes-old}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [UPDATE]
+      resources: [secrets]
+  validations:
+  - expression: "object.metadata.name != 'guarded'"
+    messageExpression: "'will not replace token ' + string(oldObject.data.token) + ' (last applied: ' + oldObject.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'] + ')'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: {{NS}}-quotes-old}
+spec:
+  policyName: {{NS}}-quotes-old
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {kubernetes.io/metadata.name: {{NS}}}
+`)
+	head := f.files("deploy/secret.yaml", `apiVersion: v1
+kind: Secret
+metadata: {name: guarded, namespace: {{NS}}}
+stringData:
+  token: a-new-value-from-the-pull-request
+`)
+	// The policy takes effect a moment after it is created.
+	var p *Plan
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p = f.plan(f.env(), head, nil)
+		if len(p.Problems) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].Object != "Secret/"+f.ns+"/guarded" ||
+		!strings.Contains(p.Problems[0].Message, "will not replace token *** (last applied:") {
+		t.Fatalf("want the policy's refusal with the live value scrubbed, got:\n%s", describe(p))
+	}
+	for where, text := range map[string]string{"plan": fmt.Sprintf("%#v", p), "logs": f.logs.String()} {
+		for _, v := range []string{live, b64(live)} {
+			if strings.Contains(text, v) {
+				t.Errorf("%s contains the live Secret value %q:\n%s", where, v, text)
+			}
+		}
+	}
+}
+
 func TestPlanSecretOnlyChangeChangesDigest(t *testing.T) {
 	f := newFixture(t, cluster)
 	f.createNamespace()
@@ -182,14 +256,25 @@ func TestMaskSecretPair(t *testing.T) {
 
 func TestRedactor(t *testing.T) {
 	r := newRedactor()
-	short := r.addSecret(map[string]any{"data": map[string]any{"a": b64("hunter2"), "b": b64("ab")}})
-	r.done()
-	if !short {
+	ref := ObjectRef{Version: "v1", Kind: "Secret", Namespace: "ns", Name: "s"}
+	short := r.addSecret(ref, map[string]any{"data": map[string]any{"a": b64("hunter2"), "b": b64("ab")}})
+	if !short || !r.hasShort(ref) {
 		t.Errorf("a two-byte value was not reported as too short to scrub")
 	}
-	got := r.redact("value hunter2 or " + b64("hunter2") + " rejected")
+	got := r.Redact("value hunter2 or " + b64("hunter2") + " rejected")
 	if strings.Contains(got, "hunter2") || strings.Contains(got, b64("hunter2")) {
 		t.Errorf("redact left a value: %q", got)
+	}
+	// A value that starts another is not what is replaced first: the
+	// longer one goes whole. Values added later (a live Secret read after
+	// the first Redact) count too, and duplicates do no harm.
+	r.addSecret(ref, map[string]any{"data": map[string]any{"long": b64("hunter2-and-more"), "dup": b64("hunter2")}})
+	if got := r.Redact("[hunter2-and-more]"); got != "[***]" {
+		t.Errorf("Redact = %q, want the longer value replaced whole", got)
+	}
+	var nilR *Redactor
+	if nilR.Redact("x hunter2") != "x hunter2" {
+		t.Error("a nil Redactor changed text")
 	}
 }
 

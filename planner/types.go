@@ -79,6 +79,9 @@ type Problem struct {
 	Source  Location
 	Object  string // ObjectRef.String() when the problem is about one object
 	Message string
+	// omitted is set on the last problem of a capped list: how many
+	// problems it stands for (see capProblems).
+	omitted int
 }
 
 // Counts summarises a plan's changes by action.

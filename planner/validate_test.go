@@ -40,7 +40,7 @@ func objFrom(t *testing.T, file string, line int, src string) Object {
 	if err := yaml.Unmarshal([]byte(src), &m); err != nil {
 		t.Fatal(err)
 	}
-	o, _ := decodeManifests(file, []byte(src), DefaultLimits())
+	o, _, _ := decodeManifests(file, []byte(src), DefaultLimits(), DefaultMaxObjects)
 	if len(o) != 1 {
 		t.Fatalf("fixture %s did not decode to one object", src)
 	}
