@@ -131,3 +131,33 @@ func (s *KubeState) RecordCommit(ctx context.Context, env config.Environment, re
 	}
 	return kube.RecordCommit(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, rec)
 }
+
+// ClusterNames implements RecordStore.
+func (s *KubeState) ClusterNames() []string { return s.Clusters.Names() }
+
+// ListRecords implements RecordStore.
+func (s *KubeState) ListRecords(ctx context.Context, cluster string) ([]kube.ApplySetRecord, error) {
+	c, err := s.Clusters.Cluster(cluster)
+	if err != nil {
+		return nil, err
+	}
+	return kube.ListRecords(ctx, c)
+}
+
+// MutexHolder implements RecordStore.
+func (s *KubeState) MutexHolder(ctx context.Context, env config.Environment, repo string) (string, bool, error) {
+	c, err := s.cluster(env)
+	if err != nil {
+		return "", false, err
+	}
+	return kube.MutexHolder(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name})
+}
+
+// FailInterrupted implements RecordStore.
+func (s *KubeState) FailInterrupted(ctx context.Context, env config.Environment, repo string, started kube.Record, message string) (bool, error) {
+	c, err := s.cluster(env)
+	if err != nil {
+		return false, err
+	}
+	return kube.FailInterrupted(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, started, message)
+}
