@@ -92,17 +92,21 @@ func (s *KubeState) AcquireMutex(ctx context.Context, env config.Environment, re
 	if err != nil {
 		return nil, nil, fmt.Errorf("apply mutex of %s: %w", env.Name, err)
 	}
-	held, cancel := context.WithCancel(ctx)
+	// The mutex is lost when its renewals keep failing (the holder gives it
+	// up before anyone may take it over): the cluster did not answer. That
+	// is the reason the apply stopped, so it is the context's cause, which
+	// the applier reports instead of a bare "context canceled".
+	held, cancel := context.WithCancelCause(ctx)
 	go func() {
 		select {
 		case <-m.Lost():
-			zerolog.Ctx(ctx).Error().Msg("lost the apply mutex to another process: stopping the apply")
-			cancel()
+			zerolog.Ctx(ctx).Error().Msg("lost the apply mutex (its renewals failed): stopping the apply")
+			cancel(fmt.Errorf("cluster %s did not answer: the apply mutex could not be renewed", env.Cluster))
 		case <-held.Done():
 		}
 	}()
 	return held, func() {
-		cancel()
+		cancel(nil)
 		if err := m.Release(context.WithoutCancel(ctx)); err != nil {
 			// Not fatal: a mutex that is no longer renewed is taken over.
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not release the apply mutex")
