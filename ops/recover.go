@@ -81,29 +81,35 @@ func (o *Ops) ConcludeInterrupted(ctx context.Context, clients RepoClients) erro
 		mu.Unlock()
 	}
 	sem := make(chan struct{}, maxConcluding)
+	conclude := func(cluster string, r kube.ApplySetRecord) {
+		defer wg.Done()
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		rlog := log.With().Str("repo", r.Set.Repo).Str("env", r.Set.Env).Str("cluster", cluster).
+			Int("pr", r.Record.PR).Str("head", comments.ShortSHA(r.Record.Head)).Logger()
+		if err := o.concludeOne(rlog.WithContext(ctx), clients, cluster, r); err != nil {
+			rlog.Error().Err(err).Msg("could not conclude an interrupted apply")
+			addErr(fmt.Errorf("%s environment %s: %w", r.Set.Repo, r.Set.Env, err))
+		}
+	}
+	// Clusters are listed side by side: one that does not answer must not
+	// hold up the others.
 	for _, cluster := range o.records.ClusterNames() {
-		recs, err := o.records.ListRecords(ctx, cluster)
-		if err != nil {
-			addErr(fmt.Errorf("cluster %s: %w", cluster, err))
-			continue
-		}
-		for _, r := range recs {
-			if r.Record.Outcome != kube.OutcomeInProgress {
-				continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs, err := o.records.ListRecords(ctx, cluster)
+			if err != nil {
+				addErr(fmt.Errorf("cluster %s: %w", cluster, err))
+				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				rlog := log.With().Str("repo", r.Set.Repo).Str("env", r.Set.Env).Str("cluster", cluster).
-					Int("pr", r.Record.PR).Str("head", comments.ShortSHA(r.Record.Head)).Logger()
-				if err := o.concludeOne(rlog.WithContext(ctx), clients, cluster, r); err != nil {
-					rlog.Error().Err(err).Msg("could not conclude an interrupted apply")
-					addErr(fmt.Errorf("%s environment %s: %w", r.Set.Repo, r.Set.Env, err))
+			for _, r := range recs {
+				if r.Record.Outcome == kube.OutcomeInProgress {
+					wg.Add(1)
+					go conclude(cluster, r)
 				}
-			}()
-		}
+			}
+		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
