@@ -170,8 +170,8 @@ func (a *run) applyAll(ctx context.Context, ds []desired, res *stageResult) erro
 		})
 	}
 	_ = g.Wait()
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, err)
+	if ctx.Err() != nil {
+		errs = append(errs, context.Cause(ctx))
 	}
 	return errors.Join(errs...)
 }

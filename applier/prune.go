@@ -81,7 +81,7 @@ func (a *run) prune(ctx context.Context, refs []planner.ObjectRef, set kube.Appl
 		}
 		_ = g.Wait()
 		if ctx.Err() != nil {
-			errs = append(errs, ctx.Err())
+			errs = append(errs, context.Cause(ctx))
 			break
 		}
 	}

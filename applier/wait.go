@@ -118,7 +118,7 @@ func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOp
 		}
 		if waitCtx.Err() != nil {
 			if ctx.Err() != nil {
-				return w.result(objs, start, false), fmt.Errorf("wait for %d objects: %w", len(pending), ctx.Err())
+				return w.result(objs, start, false), fmt.Errorf("wait for %d objects: %w", len(pending), context.Cause(ctx))
 			}
 			timedOut = true
 			break

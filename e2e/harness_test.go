@@ -186,8 +186,14 @@ clusters:
 func startBot(t testing.TB, gh *githubtest.Server, extra string) *bot {
 	t.Helper()
 	addr := freeAddr(t)
-	cfg := writeConfig(t, gh, addr, extra)
-	b := &bot{url: "http://" + addr, config: cfg, logs: &syncBuffer{}, done: make(chan struct{})}
+	return launchBot(t, "http://"+addr, writeConfig(t, gh, addr, extra))
+}
+
+// launchBot runs the bot binary on a server config and waits for /readyz
+// at url (the config's address).
+func launchBot(t testing.TB, url, cfg string) *bot {
+	t.Helper()
+	b := &bot{url: url, config: cfg, logs: &syncBuffer{}, done: make(chan struct{})}
 	b.cmd = exec.Command(botBin, "serve", "--config", cfg)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -76,3 +76,45 @@ func (c *Client) SetDeploymentStatus(ctx context.Context, repo Repo, id int64, s
 	_, _, err := c.v3.Repositories.CreateDeploymentStatus(ctx, repo.Owner, repo.Name, id, req)
 	return wrap(err, "set status %s of deployment %d on %s", st.State, id, repo)
 }
+
+// DeploymentInfo is a deployment as GitHub lists it, with its latest state.
+type DeploymentInfo struct {
+	ID               int64
+	SHA, Ref         string
+	Environment      string
+	Creator          string // the login that created it: tugboat's carry the bot's login
+	State            string // its latest status's state; "" before any
+	StateDescription string
+}
+
+// DeploymentsOf lists the deployments of sha to environment, newest first,
+// each with its latest state (one more request per deployment: GitHub's
+// list does not say it). Meant for the few deployments of one commit.
+func (c *Client) DeploymentsOf(ctx context.Context, repo Repo, sha, environment string) ([]DeploymentInfo, error) {
+	opts := &github.DeploymentsListOptions{SHA: sha, Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
+	var out []DeploymentInfo
+	for {
+		page, resp, err := c.v3.Repositories.ListDeployments(ctx, repo.Owner, repo.Name, opts)
+		if err != nil {
+			return nil, wrap(err, "list deployments of %s@%.7s to %s", repo, sha, environment)
+		}
+		for _, d := range page {
+			info := DeploymentInfo{
+				ID: d.GetID(), SHA: d.GetSHA(), Ref: d.GetRef(), Environment: d.GetEnvironment(), Creator: d.GetCreator().GetLogin(),
+			}
+			// Statuses are listed newest first: the first is the latest.
+			sts, _, err := c.v3.Repositories.ListDeploymentStatuses(ctx, repo.Owner, repo.Name, info.ID, &github.ListOptions{PerPage: 1})
+			if err != nil {
+				return nil, wrap(err, "list statuses of deployment %d on %s", info.ID, repo)
+			}
+			if len(sts) > 0 {
+				info.State, info.StateDescription = sts[0].GetState(), sts[0].GetDescription()
+			}
+			out = append(out, info)
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}

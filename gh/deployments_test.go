@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/palantir/go-githubapp/githubapp"
 )
 
 // CreateDeployment never waits for checks nor merges anything; statuses
@@ -104,5 +106,59 @@ func TestIsPermissionMissing(t *testing.T) {
 	}
 	if _, err := c.BranchHead(ctx, repo, "gone"); IsPermissionMissing(err) {
 		t.Errorf("a 404 is not a missing permission: %v", err)
+	}
+}
+
+// DeploymentsOf lists one commit's deployments to one environment, newest
+// first, each with its latest state; ForRepo finds the repository's
+// installation.
+func TestDeploymentsOfAndForRepo(t *testing.T) {
+	s, c, repo := emulated(t)
+	ctx := context.Background()
+	main := s.HeadSHA("acme/infra", "main")
+	other := s.Commit("acme/infra", "main", map[string]string{"README.md": "x\n"}, "second")
+	mk := func(sha, env string, states ...string) int64 {
+		id, err := c.CreateDeployment(ctx, repo, Deployment{Ref: sha, Environment: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range states {
+			if err := c.SetDeploymentStatus(ctx, repo, id, DeploymentStatus{State: st, Description: st + " now"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	a := mk(main, "staging", "in_progress", "failure")
+	b := mk(main, "staging", "in_progress")
+	mk(main, "prod", "in_progress")
+	mk(other, "staging", "in_progress")
+	fresh := mk(main, "staging")
+
+	got, err := c.DeploymentsOf(ctx, repo, main, "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != fresh || got[1].ID != b || got[2].ID != a {
+		t.Fatalf("deployments = %+v, want %d, %d, %d", got, fresh, b, a)
+	}
+	if got[0].State != "" || got[1].State != "in_progress" || got[2].State != "failure" || got[2].StateDescription != "failure now" {
+		t.Errorf("states = %q, %q, %q", got[0].State, got[1].State, got[2].State)
+	}
+	if got[1].SHA != main || got[1].Environment != "staging" || got[1].Creator != s.Bot().Login {
+		t.Errorf("deployment = %+v", got[1])
+	}
+
+	app := s.App()
+	f := &Factory{Creator: githubapp.NewClientCreator(s.URL()+"/api/v3/", s.URL()+"/api/graphql", app.ID, app.PrivateKeyPEM)}
+	rc, err := f.ForRepo(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rc.DeploymentsOf(ctx, repo, other, "staging"); err != nil || len(got) != 1 {
+		t.Errorf("through ForRepo's client: %+v, %v", got, err)
+	}
+	if _, err := f.ForRepo(ctx, Repo{Owner: "acme", Name: "missing"}); !IsNotFound(err) {
+		t.Errorf("ForRepo of a repository without the app: %v, want not found", err)
 	}
 }

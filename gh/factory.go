@@ -46,3 +46,20 @@ func (f *Factory) AppSlug(ctx context.Context) (string, error) {
 	}
 	return app.GetSlug(), nil
 }
+
+// ForRepo returns a client acting as the installation the repository
+// belongs to (GET /repos/{owner}/{repo}/installation, as the app): for work
+// no webhook started, such as concluding what a stopped process left in
+// progress. An app not installed on the repository is a not-found error
+// (IsNotFound).
+func (f *Factory) ForRepo(ctx context.Context, repo Repo) (*Client, error) {
+	app, err := f.Creator.NewAppClient()
+	if err != nil {
+		return nil, fmt.Errorf("GitHub app client: %w", err)
+	}
+	inst, _, err := app.Apps.FindRepositoryInstallation(ctx, repo.Owner, repo.Name)
+	if err != nil {
+		return nil, wrap(err, "find the installation of %s", repo)
+	}
+	return f.Installation(inst.GetID())
+}

@@ -36,6 +36,7 @@ type Ops struct {
 	renderer Renderer
 	applier  Applier
 	state    EnvState
+	records  RecordStore
 	opts     Options
 	applies  *pool
 
@@ -69,12 +70,14 @@ type Options struct {
 
 // Engines are what Ops drives: the planner, the renderer (to tell which
 // environments a pull request affects), the applier, and the state kept in
-// the clusters (locks, mutexes, records).
+// the clusters (locks, mutexes, records; Records lists them all, to
+// conclude applies a stopped process left in progress — nil: not done).
 type Engines struct {
 	Planner  Planner
 	Renderer Renderer
 	Applier  Applier
 	State    EnvState
+	Records  RecordStore
 }
 
 // New returns Ops driving e.
@@ -88,7 +91,7 @@ func New(e Engines, opts Options) *Ops {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Minute
 	}
-	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, opts: opts,
+	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, opts: opts,
 		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(256), minimized: map[string]bool{}}
 }
 

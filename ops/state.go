@@ -92,17 +92,21 @@ func (s *KubeState) AcquireMutex(ctx context.Context, env config.Environment, re
 	if err != nil {
 		return nil, nil, fmt.Errorf("apply mutex of %s: %w", env.Name, err)
 	}
-	held, cancel := context.WithCancel(ctx)
+	// The mutex is lost when its renewals keep failing (the holder gives it
+	// up before anyone may take it over): the cluster did not answer. That
+	// is the reason the apply stopped, so it is the context's cause, which
+	// the applier reports instead of a bare "context canceled".
+	held, cancel := context.WithCancelCause(ctx)
 	go func() {
 		select {
 		case <-m.Lost():
-			zerolog.Ctx(ctx).Error().Msg("lost the apply mutex to another process: stopping the apply")
-			cancel()
+			zerolog.Ctx(ctx).Error().Msg("lost the apply mutex (its renewals failed): stopping the apply")
+			cancel(fmt.Errorf("cluster %s did not answer: the apply mutex could not be renewed", env.Cluster))
 		case <-held.Done():
 		}
 	}()
 	return held, func() {
-		cancel()
+		cancel(nil)
 		if err := m.Release(context.WithoutCancel(ctx)); err != nil {
 			// Not fatal: a mutex that is no longer renewed is taken over.
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not release the apply mutex")
@@ -130,4 +134,34 @@ func (s *KubeState) RecordCommit(ctx context.Context, env config.Environment, re
 		return err
 	}
 	return kube.RecordCommit(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, rec)
+}
+
+// ClusterNames implements RecordStore.
+func (s *KubeState) ClusterNames() []string { return s.Clusters.Names() }
+
+// ListRecords implements RecordStore.
+func (s *KubeState) ListRecords(ctx context.Context, cluster string) ([]kube.ApplySetRecord, error) {
+	c, err := s.Clusters.Cluster(cluster)
+	if err != nil {
+		return nil, err
+	}
+	return kube.ListRecords(ctx, c)
+}
+
+// MutexHolder implements RecordStore.
+func (s *KubeState) MutexHolder(ctx context.Context, env config.Environment, repo string) (string, bool, error) {
+	c, err := s.cluster(env)
+	if err != nil {
+		return "", false, err
+	}
+	return kube.MutexHolder(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name})
+}
+
+// FailInterrupted implements RecordStore.
+func (s *KubeState) FailInterrupted(ctx context.Context, env config.Environment, repo string, started kube.Record, message string) (bool, error) {
+	c, err := s.cluster(env)
+	if err != nil {
+		return false, err
+	}
+	return kube.FailInterrupted(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, started, message)
 }

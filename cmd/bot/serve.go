@@ -65,6 +65,15 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info().Str("address", ln.Addr().String()).Str("app", app.slug).Msg("serving GitHub webhooks")
+	// Applies a stopped predecessor left in progress are concluded beside
+	// serving: waiting for their mutexes takes up to a lease duration.
+	concluded := make(chan struct{})
+	go func() {
+		defer close(concluded)
+		if err := app.concludeInterrupted(ctx); err != nil && ctx.Err() == nil {
+			log.Error().Err(err).Msg("could not conclude every interrupted apply; the next start tries again")
+		}
+	}()
 
 	select {
 	case err := <-errc:
@@ -72,6 +81,7 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: no new webhooks, draining the queue")
+	<-concluded // ctx has ended: it stops at its next request
 	// ctx has ended: the shutdown gets contexts of its own, with the logger.
 	base := log.WithContext(context.Background())
 	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)

@@ -29,6 +29,9 @@ type app struct {
 	handler   http.Handler
 	scheduler *queue.Scheduler
 	slug      string
+	// concludeInterrupted concludes what a stopped predecessor left in
+	// progress; serve runs it in the background once serving.
+	concludeInterrupted func(ctx context.Context) error
 }
 
 // maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
@@ -73,10 +76,11 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
+	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
 	engines := ops.Engines{
 		Planner: pl, Renderer: renderer,
 		Applier: &applier.Applier{Planner: pl, Clusters: clusters},
-		State:   &ops.KubeState{Clusters: clusters, Identity: processIdentity()},
+		State:   state, Records: state,
 	}
 	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
 		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg)})
@@ -100,7 +104,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
 	mux.Handle("GET /readyz", readyz(clusters))
 	mux.Handle("GET /metrics", metricsHandler(reg))
-	return &app{handler: mux, scheduler: sched, slug: slug}, nil
+	return &app{handler: mux, scheduler: sched, slug: slug,
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
 }
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may
