@@ -408,6 +408,10 @@ func (p *permissionProbe) run(t *testing.T, perms map[string]string) map[string]
 			return err
 		}},
 		{"SetDeploymentStatus", func() error { return c.SetDeploymentStatus(ctx, repo, dep, gh.DeploymentStatus{State: "success"}) }},
+		{"DeploymentsOf", func() error {
+			_, err := c.DeploymentsOf(ctx, repo, head, "probe")
+			return err
+		}},
 		{"Comments", func() error { _, err := c.Comments(ctx, repo, n); return err }},
 		{"CreateComment", func() error { _, err := c.CreateComment(ctx, repo, n, "probe"); return err }},
 		{"EditComment", func() error { _, err := c.EditComment(ctx, repo, cm.ID, "probe, edited"); return err }},
