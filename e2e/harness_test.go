@@ -40,6 +40,8 @@ type options struct {
 	extraConfig string
 	// files replace or add to the repository's initial files.
 	files map[string]string
+	// nsFiles, when set, gives more initial files for the test's namespace.
+	nsFiles func(ns string) map[string]string
 	// ghOpts configure the emulator.
 	ghOpts []githubtest.Option
 }
@@ -55,6 +57,11 @@ func newWorld(t testing.TB, o options) *world {
 	files := baseFiles(w.ns)
 	for k, v := range o.files {
 		files[k] = v
+	}
+	if o.nsFiles != nil {
+		for k, v := range o.nsFiles(w.ns) {
+			files[k] = v
+		}
 	}
 	w.gh.CreateRepo(w.repo, githubtest.RepoOptions{Files: files})
 	w.gh.CreateInstallation("acme")
