@@ -56,6 +56,32 @@ type Options struct {
 	// here on there is an apply to report (the bot opens its check run,
 	// status and Deployment). It is not called for a refused apply.
 	BeforeWrite func(ctx context.Context, plan *planner.Plan)
+	// Planned, when set, is the plan of in made by Plan while the caller
+	// held the environment's apply mutex (and holds it still): no other
+	// tugboat write can have come in between, so Apply uses it instead of
+	// re-planning. A merge deploy plans each environment to decide what
+	// to do with it; re-planning at once would double its planning time.
+	Planned *Planned
+}
+
+// Planned is a plan made for applying: the plan, and the objects its
+// dry-run sent, which the apply writes.
+type Planned struct {
+	Plan    *planner.Plan
+	objects map[planner.ObjectRef]*unstructured.Unstructured
+	took    time.Duration
+}
+
+// Plan plans in exactly as Apply's re-plan does, for a caller that holds
+// the environment's apply mutex and hands the result to Apply
+// (Options.Planned).
+func (a *Applier) Plan(ctx context.Context, in planner.Input) (*Planned, error) {
+	start := time.Now()
+	plan, objs, err := a.Planner.PlanForApply(ctx, in)
+	if err != nil {
+		return nil, err // the planner's errors name the environment: "plan <env>: ..."
+	}
+	return &Planned{Plan: plan, objects: objs, took: time.Since(start)}, nil
 }
 
 // Result is what an apply did and the state it left the environment in.
@@ -84,8 +110,9 @@ type run struct {
 	progressMu sync.Mutex
 }
 
-// Apply applies the plan of in if its digest is still shown: it re-plans,
-// and refuses — writing nothing — when the digest differs (a
+// Apply applies the plan of in if its digest is still shown: it re-plans
+// (unless opts.Planned hands it a plan made under the apply mutex), and
+// refuses — writing nothing — when the digest differs (a
 // *PlanChangedError carrying the new plan), when the plan has problems,
 // when it deletes something dangerous without opts.AllowDangerous, or when
 // the bot lacks a permission it needs. Otherwise it records the apply as in
@@ -109,12 +136,17 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	r := &run{c: c, waiter: &Waiter{c: c}, opts: opts}
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 
-	start := time.Now()
-	plan, objs, err := a.Planner.PlanForApply(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
+	planned := opts.Planned
+	if planned == nil {
+		start := time.Now()
+		plan, objs, err := a.Planner.PlanForApply(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
+		}
+		planned = &Planned{Plan: plan, objects: objs, took: time.Since(start)}
 	}
-	res := &Result{Plan: plan, PlanTime: time.Since(start), Outcome: kube.OutcomeFailed}
+	plan, objs := planned.Plan, planned.objects
+	res := &Result{Plan: plan, PlanTime: planned.took, Outcome: kube.OutcomeFailed}
 	if plan.Digest != shown {
 		return res, &PlanChangedError{Shown: shown, Plan: plan}
 	}
