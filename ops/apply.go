@@ -21,6 +21,9 @@ import (
 // Applier applies a shown plan; *applier.Applier is the real one.
 type Applier interface {
 	Apply(ctx context.Context, shown string, in planner.Input, opts applier.Options) (*applier.Result, error)
+	// Plan plans in as Apply would, for a caller holding the apply mutex
+	// that hands the plan to Apply (applier.Options.Planned).
+	Plan(ctx context.Context, in planner.Input) (*applier.Planned, error)
 }
 
 // ApplyRequest asks to apply a pull request's shown plans: a `/apply`
