@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,6 +159,25 @@ func (t *tracer) end(what string) {
 	t.start, t.lines = time.Time{}, nil
 }
 
+// slowProxy serves the emulator's API with rtt added to every request, as
+// github.com's round trips (100–300 ms from most places) would: the
+// emulator answers in milliseconds, so sequential requests that cost
+// seconds in production cost nothing here. Tarball downloads are
+// redirected to the emulator itself and not slowed.
+func slowProxy(b *testing.B, emulator string, rtt time.Duration) string {
+	target, err := url.Parse(emulator)
+	if err != nil {
+		b.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(rtt)
+		proxy.ServeHTTP(w, r)
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func newBenchWorld(b *testing.B) *benchWorld {
 	w := &benchWorld{b: b}
 	nsFiles := func(ns string) map[string]string {
@@ -168,6 +191,14 @@ func newBenchWorld(b *testing.B) *benchWorld {
 	if os.Getenv("TUGBOAT_BENCH_TRACE") != "" {
 		w.trace = &tracer{}
 		o.ghOpts = []githubtest.Option{githubtest.WithLogf(w.trace.logf)}
+	}
+	if rtt := os.Getenv("TUGBOAT_BENCH_GITHUB_RTT"); rtt != "" {
+		d, err := time.ParseDuration(rtt)
+		if err != nil {
+			b.Fatalf("TUGBOAT_BENCH_GITHUB_RTT: %v", err)
+		}
+		o.githubVia = func(emulator string) string { return slowProxy(b, emulator, d) }
+		fmt.Printf("every GitHub API request of the bot takes %s longer (TUGBOAT_BENCH_GITHUB_RTT)\n", d)
 	}
 	w.world = newWorld(b, o)
 	w.main = mergeMaps(baseFiles(w.ns), nsFiles(w.ns))
