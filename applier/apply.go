@@ -57,6 +57,34 @@ type Options struct {
 	// here on there is an apply to report (the bot opens its check run,
 	// status and Deployment). It is not called for a refused apply.
 	BeforeWrite func(ctx context.Context, plan *planner.Plan)
+	// Planned, when set, is the plan of in made by Plan while the caller
+	// held the environment's apply mutex (and holds it still): no other
+	// tugboat write can have come in between, so Apply uses it instead of
+	// re-planning. A merge deploy plans each environment to decide what
+	// to do with it; re-planning at once would double its planning time.
+	Planned *Planned
+}
+
+// Planned is a plan made for applying: the plan, the objects its dry-run
+// sent, which the apply writes, and the Redactor every message of the
+// apply goes through.
+type Planned struct {
+	Plan     *planner.Plan
+	objects  map[planner.ObjectRef]*unstructured.Unstructured
+	redactor *planner.Redactor
+	took     time.Duration
+}
+
+// Plan plans in exactly as Apply's re-plan does, for a caller that holds
+// the environment's apply mutex and hands the result to Apply
+// (Options.Planned).
+func (a *Applier) Plan(ctx context.Context, in planner.Input) (*Planned, error) {
+	start := time.Now()
+	ap, err := a.Planner.PlanForApply(ctx, in)
+	if err != nil {
+		return nil, err // the planner's errors name the environment: "plan <env>: ..."
+	}
+	return &Planned{Plan: ap.Plan, objects: ap.Objects, redactor: ap.Redactor, took: time.Since(start)}, nil
 }
 
 // Result is what an apply did and the state it left the environment in.
@@ -89,8 +117,9 @@ type run struct {
 	progressMu sync.Mutex
 }
 
-// Apply applies the plan of in if its digest is still shown: it re-plans,
-// and refuses — writing nothing — when the digest differs (a
+// Apply applies the plan of in if its digest is still shown: it re-plans
+// (unless opts.Planned hands it a plan made under the apply mutex), and
+// refuses — writing nothing — when the digest differs (a
 // *PlanChangedError carrying the new plan), when the plan has problems,
 // when it deletes something dangerous without opts.AllowDangerous, or when
 // the bot lacks a permission it needs. Otherwise it records the apply as in
@@ -115,16 +144,18 @@ func (a *Applier) Apply(ctx context.Context, shown string, in planner.Input, opt
 	r := &run{c: c, waiter: &Waiter{c: c}, opts: opts}
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 
-	start := time.Now()
-	ap, err := a.Planner.PlanForApply(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
+	planned := opts.Planned
+	if planned == nil {
+		var err error
+		if planned, err = a.Plan(ctx, in); err != nil {
+			return nil, fmt.Errorf("apply %s: re-plan: %w", in.Env.Name, err)
+		}
 	}
-	plan, objs := ap.Plan, ap.Objects
-	r.red = ap.Redactor
+	plan, objs := planned.Plan, planned.objects
+	r.red = planned.redactor
 	// Whatever error ends the apply from here on, its text is redacted.
 	defer func() { err = r.clean(err) }()
-	res := &Result{Plan: plan, PlanTime: time.Since(start), Outcome: kube.OutcomeFailed}
+	res := &Result{Plan: plan, PlanTime: planned.took, Outcome: kube.OutcomeFailed}
 	if plan.Digest != shown {
 		return res, &PlanChangedError{Shown: shown, Plan: plan}
 	}

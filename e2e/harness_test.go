@@ -40,6 +40,11 @@ type options struct {
 	extraConfig string
 	// files replace or add to the repository's initial files.
 	files map[string]string
+	// nsFiles, when set, gives more initial files for the test's namespace.
+	nsFiles func(ns string) map[string]string
+	// githubVia, when set, is given the emulator's URL and returns the one
+	// the bot uses for GitHub instead (a proxy in front of the emulator).
+	githubVia func(emulator string) string
 	// ghOpts configure the emulator.
 	ghOpts []githubtest.Option
 }
@@ -56,6 +61,11 @@ func newWorld(t testing.TB, o options) *world {
 	for k, v := range o.files {
 		files[k] = v
 	}
+	if o.nsFiles != nil {
+		for k, v := range o.nsFiles(w.ns) {
+			files[k] = v
+		}
+	}
 	w.gh.CreateRepo(w.repo, githubtest.RepoOptions{Files: files})
 	w.gh.CreateInstallation("acme")
 	w.gh.SetPermission(w.repo, "alice", "write")
@@ -66,7 +76,11 @@ func newWorld(t testing.TB, o options) *world {
 			t.Fatalf("create namespace %s in %s: %v", w.ns, c.Name(), err)
 		}
 	}
-	w.bot = startBot(t, w.gh, o.extraConfig)
+	githubURL := w.gh.URL()
+	if o.githubVia != nil {
+		githubURL = o.githubVia(githubURL)
+	}
+	w.bot = startBotVia(t, w.gh, githubURL, o.extraConfig)
 	w.gh.SetWebhook(w.bot.url+"/api/github/hook", "")
 	return w
 }
@@ -150,6 +164,12 @@ func (s *syncBuffer) String() string {
 // clusters and returns its path.
 func writeConfig(t testing.TB, gh *githubtest.Server, addr, extra string) string {
 	t.Helper()
+	return writeConfigVia(t, gh, gh.URL(), addr, extra)
+}
+
+// writeConfigVia is writeConfig with the bot reaching GitHub at githubURL.
+func writeConfigVia(t testing.TB, gh *githubtest.Server, githubURL, addr, extra string) string {
+	t.Helper()
 	dir := t.TempDir()
 	app := gh.App()
 	key := make([]byte, 32)
@@ -174,7 +194,7 @@ digest_key_file: digest.key
 clusters:
   staging: {kubeconfig: %[5]s}
   prod: {kubeconfig: %[6]s}
-%[7]s`, gh.URL(), app.ID, app.WebhookSecret, addr, staging.Kubeconfig(), prod.Kubeconfig(), extra)
+%[7]s`, githubURL, app.ID, app.WebhookSecret, addr, staging.Kubeconfig(), prod.Kubeconfig(), extra)
 	path := filepath.Join(dir, "server.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -185,8 +205,14 @@ clusters:
 // startBot runs the bot binary and waits for /readyz.
 func startBot(t testing.TB, gh *githubtest.Server, extra string) *bot {
 	t.Helper()
+	return startBotVia(t, gh, gh.URL(), extra)
+}
+
+// startBotVia is startBot with the bot reaching GitHub at githubURL.
+func startBotVia(t testing.TB, gh *githubtest.Server, githubURL, extra string) *bot {
+	t.Helper()
 	addr := freeAddr(t)
-	return launchBot(t, "http://"+addr, writeConfig(t, gh, addr, extra))
+	return launchBot(t, "http://"+addr, writeConfigVia(t, gh, githubURL, addr, extra))
 }
 
 // launchBot runs the bot binary on a server config and waits for /readyz

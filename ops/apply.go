@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -21,6 +22,9 @@ import (
 // Applier applies a shown plan; *applier.Applier is the real one.
 type Applier interface {
 	Apply(ctx context.Context, shown string, in planner.Input, opts applier.Options) (*applier.Result, error)
+	// Plan plans in as Apply would, for a caller holding the apply mutex
+	// that hands the plan to Apply (applier.Options.Planned).
+	Plan(ctx context.Context, in planner.Input) (*applier.Planned, error)
 }
 
 // ApplyRequest asks to apply a pull request's shown plans: a `/apply`
@@ -112,7 +116,21 @@ type envApply struct {
 // when anything is unmet.
 func (o *Ops) prepareApply(ctx context.Context, req ApplyRequest) (*applyAttempt, string, error) {
 	c, repo := req.Client, req.Repo
+	// What needs only the request is read beside the pull request: each
+	// round trip to GitHub is on the way from /apply to the apply. The
+	// results are used in the order the checks are made, as if read then.
+	var (
+		wg              sync.WaitGroup
+		cfg             *config.RepoConfig
+		why             comments.Reason
+		cfgErr, permErr error
+		actorPermission string
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); cfg, why, cfgErr = o.trustedConfig(ctx, req.PR) }()
+	go func() { defer wg.Done(); actorPermission, permErr = c.Permission(ctx, repo, req.Actor) }()
 	pr, err := c.PullRequest(ctx, repo, req.Number, o.opts.Mergeable)
+	wg.Wait()
 	if err != nil {
 		return nil, "", err
 	}
@@ -133,23 +151,29 @@ func (o *Ops) prepareApply(ctx context.Context, req ApplyRequest) (*applyAttempt
 	case req.ButtonHead != "" && req.ButtonHead != pr.HeadSHA:
 		return nil, comments.ApplyRefusedReply(req.Actor, []comments.Refusal{{Reasons: []comments.Reason{comments.ReasonOlderHead(req.ButtonHead, pr.HeadSHA)}}}), nil
 	}
-	cfg, why, err := o.trustedConfig(ctx, req.PR)
-	if err != nil {
-		return nil, "", err
+	if cfgErr != nil {
+		return nil, "", cfgErr
 	}
 	if cfg == nil {
 		return nil, comments.ApplyRefusedReply(req.Actor, []comments.Refusal{{Reasons: []comments.Reason{why}}}), nil
 	}
 	a.cfg = cfg
-	runs, err := o.latestRuns(ctx, req.PR, pr.HeadSHA)
+	// The head's check runs are read once: for the plans shown and for
+	// `mergeable`.
+	all, err := c.CheckRunsForRef(ctx, repo, pr.HeadSHA)
 	if err != nil {
 		return nil, "", err
 	}
+	runs := o.ownLatest(all)
 	envs, refusals := selectApplyEnvs(cfg, req.Envs, runs)
 	if len(envs) == 0 && len(refusals) == 0 {
 		return nil, comments.ApplyRefusedReply(req.Actor, []comments.Refusal{{Reasons: []comments.Reason{comments.ReasonNothingToApply()}}}), nil
 	}
 	checks := newRequirementChecks(o, req.PR, pr)
+	checks.runs = all
+	if permErr == nil {
+		checks.perms[req.Actor] = actorPermission
+	}
 	var already []comments.Refusal
 	for _, env := range envs {
 		run, planned := runs[checkName(env.Name)]
@@ -291,6 +315,11 @@ func (o *Ops) latestRuns(ctx context.Context, pr PR, sha string) (map[string]gh.
 	if err != nil {
 		return nil, err
 	}
+	return o.ownLatest(all), nil
+}
+
+// ownLatest picks the newest of this app's runs of each name.
+func (o *Ops) ownLatest(all []gh.CheckRunInfo) map[string]gh.CheckRunInfo {
 	out := map[string]gh.CheckRunInfo{}
 	for _, r := range all {
 		if r.AppID != o.opts.AppID {
@@ -300,7 +329,7 @@ func (o *Ops) latestRuns(ctx context.Context, pr PR, sha string) (map[string]gh.
 			out[r.Name] = r
 		}
 	}
-	return out, nil
+	return out
 }
 
 // revertDangerous finishes the revert of a closed pull request, dangerous

@@ -177,6 +177,13 @@ func (f *fakePlanner) Plan(_ context.Context, in planner.Input) (*planner.Plan, 
 	return p, nil
 }
 
+// count is how many plans were made.
+func (f *fakePlanner) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.plans
+}
+
 func appRef(env string) planner.ObjectRef {
 	return planner.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: env, Name: "app"}
 }
@@ -204,8 +211,21 @@ type fakeApplier struct {
 	fail    map[string]bool
 }
 
+func (a *fakeApplier) Plan(ctx context.Context, in planner.Input) (*applier.Planned, error) {
+	p, err := a.planner.Plan(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &applier.Planned{Plan: p}, nil
+}
+
 func (a *fakeApplier) Apply(ctx context.Context, shown string, in planner.Input, opts applier.Options) (*applier.Result, error) {
-	p, _ := a.planner.Plan(ctx, in)
+	var p *planner.Plan
+	if opts.Planned != nil {
+		p = opts.Planned.Plan
+	} else {
+		p, _ = a.planner.Plan(ctx, in)
+	}
 	res := &applier.Result{Plan: p, Outcome: kube.OutcomeFailed}
 	if p.Digest != shown {
 		return res, &applier.PlanChangedError{Shown: shown, Plan: p}

@@ -2,8 +2,12 @@ package ops
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/config"
@@ -20,6 +24,9 @@ type requirementChecks struct {
 
 	perms map[string]string // login → permission, read once each
 	trees map[string]string // commit → tree
+	// runs are the head's check runs when the caller read them already
+	// (nil: mergeableState reads them).
+	runs []gh.CheckRunInfo
 
 	approvals  *approvalState
 	mergeable  []comments.Reason
@@ -32,22 +39,36 @@ func newRequirementChecks(o *Ops, pr PR, info *gh.PullRequest) *requirementCheck
 
 // unmet lists env's requirements that the pull request does not meet, as
 // reasons for the reply (and for an on-merge environment's check run).
+// What the two gates read of GitHub is read at once, not one after the
+// other: each round trip is on the way from /apply to the apply.
 func (c *requirementChecks) unmet(ctx context.Context, env config.Environment) ([]comments.Reason, error) {
+	var (
+		wg         sync.WaitGroup
+		approvals  *approvalState
+		mergeable  []comments.Reason
+		aErr, mErr error
+	)
+	if slices.Contains(env.Requires, config.RequireMergeable) {
+		wg.Add(1)
+		go func() { defer wg.Done(); mergeable, mErr = c.mergeableState(ctx) }()
+	}
+	if slices.Contains(env.Requires, config.RequireApproved) {
+		approvals, aErr = c.approvalsState(ctx)
+	}
+	wg.Wait()
 	var out []comments.Reason
 	for _, r := range env.Requires {
 		switch r {
 		case config.RequireApproved:
-			st, err := c.approvalsState(ctx)
-			if err != nil {
-				return nil, err
+			if aErr != nil {
+				return nil, aErr
 			}
-			out = append(out, st.unmet(env.Approvals)...)
+			out = append(out, approvals.unmet(env.Approvals)...)
 		case config.RequireMergeable:
-			reasons, err := c.mergeableState(ctx)
-			if err != nil {
-				return nil, err
+			if mErr != nil {
+				return nil, mErr
 			}
-			out = append(out, reasons...)
+			out = append(out, mergeable...)
 		}
 	}
 	return out, nil
@@ -193,8 +214,18 @@ func (c *requirementChecks) mergeableState(ctx context.Context) ([]comments.Reas
 		out = append(out, comments.ReasonConflict(c.info.BaseRef))
 	}
 	client, repo, head := c.pr.Client, c.pr.Repo, c.info.HeadSHA
-	runs, err := client.CheckRunsForRef(ctx, repo, head)
-	if err != nil {
+	runs := c.runs
+	var (
+		statuses []gh.Status
+		required []string
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	if runs == nil {
+		g.Go(func() (err error) { runs, err = client.CheckRunsForRef(gctx, repo, head); return })
+	}
+	g.Go(func() (err error) { statuses, err = client.Statuses(gctx, repo, head); return })
+	g.Go(func() (err error) { required, err = client.RequiredChecks(gctx, repo, c.info.BaseRef); return })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	reported := map[string]bool{}
@@ -217,10 +248,6 @@ func (c *requirementChecks) mergeableState(ctx context.Context) ([]comments.Reas
 			out = append(out, comments.ReasonCheckFailed(name, r.Conclusion))
 		}
 	}
-	statuses, err := client.Statuses(ctx, repo, head)
-	if err != nil {
-		return nil, err
-	}
 	for _, s := range statuses {
 		reported[s.Context] = true
 		if strings.EqualFold(s.Creator, c.o.opts.BotLogin) {
@@ -233,10 +260,6 @@ func (c *requirementChecks) mergeableState(ctx context.Context) ([]comments.Reas
 		default:
 			out = append(out, comments.ReasonCheckFailed(s.Context, s.State))
 		}
-	}
-	required, err := client.RequiredChecks(ctx, repo, c.info.BaseRef)
-	if err != nil {
-		return nil, err
 	}
 	for _, name := range required {
 		// A required context tugboat reports itself (tugboat/<env>) that has

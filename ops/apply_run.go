@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/comments"
@@ -103,17 +104,21 @@ type prTrees struct {
 }
 
 // fetchTrees downloads the test merge commit and its first parent, the
-// base branch head it was made from.
+// base branch head it was made from. The merge commit's download does not
+// wait for the lookup of its parent: each round trip to GitHub is on the
+// way from /apply to the apply.
 func (o *Ops) fetchTrees(ctx context.Context, pr PR, mergeSHA string) (*prTrees, error) {
-	baseSHA, err := pr.Client.FirstParent(ctx, pr.Repo, mergeSHA)
-	if err != nil {
-		return nil, err
-	}
-	t := &prTrees{baseSHA: baseSHA}
-	if t.base, err = pr.Client.Tarball(ctx, pr.Repo, baseSHA); err != nil {
-		return nil, err
-	}
-	if t.merge, err = pr.Client.Tarball(ctx, pr.Repo, mergeSHA); err != nil {
+	t := &prTrees{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { t.merge, err = pr.Client.Tarball(gctx, pr.Repo, mergeSHA); return })
+	g.Go(func() (err error) {
+		if t.baseSHA, err = pr.Client.FirstParent(gctx, pr.Repo, mergeSHA); err != nil {
+			return err
+		}
+		t.base, err = pr.Client.Tarball(gctx, pr.Repo, t.baseSHA)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -189,8 +189,14 @@ func TestMergeDeploysInOrderAndRecords(t *testing.T) {
 	w.gh.Approve(testRepo, n, "carol")
 	w.apply(n, "bob", "staging")
 	sha := w.gh.Merge(testRepo, n, "alice")
+	plans := w.planner.count()
 	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: w.client, Repo: w.repo, Branch: "main", SHA: sha, Pusher: "alice"}); err != nil {
 		t.Fatal(err)
+	}
+	// Each environment is planned once: prod's plan, made under its apply
+	// mutex, is the one applied (staging's is empty: record only).
+	if got := w.planner.count() - plans; got != 2 {
+		t.Errorf("the merge deploy planned %d times, want 2 (once per environment)", got)
 	}
 	calls := w.applier.calls()
 	if len(calls) != 2 || calls[1] != "prod@"+sha {

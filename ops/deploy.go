@@ -137,17 +137,29 @@ func (d *deployRun) deployAll(ctx context.Context) {
 // deployEnv deploys one environment; reasons say why it was not deployed.
 // An environment that was deployed but did not converge is marked failed
 // (its reports say how) so `after` environments wait.
+//
+// The environment is planned under its apply mutex, and that plan is what
+// the applier applies: no other tugboat write can come in between, and
+// re-planning at once would double a merge deploy's planning time.
 func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, failed map[string]bool) []comments.Reason {
 	log := zerolog.Ctx(ctx)
 	if dep := firstFailed(env.After, failed); dep != "" {
 		return []comments.Reason{comments.ReasonAfterFailed(dep)}
 	}
+	held, release, err := d.o.state.AcquireMutex(ctx, env, d.req.Repo.FullName())
+	if err != nil {
+		return []comments.Reason{refusalReason(env.Name, err)}
+	}
+	defer release()
+	ctx = held
+	start := time.Now()
 	in := planner.Input{Repo: d.fsys, RepoName: d.req.Repo.FullName(), Env: env, Commit: d.req.SHA}
-	plan, err := d.o.planner.Plan(ctx, in)
+	planned, err := d.o.applier.Plan(ctx, in)
 	if err != nil {
 		log.Error().Err(err).Msg("planning the pushed commit failed")
 		return []comments.Reason{comments.ReasonOther("planning failed: " + err.Error())}
 	}
+	plan := planned.Plan
 	if len(plan.Problems) > 0 {
 		return []comments.Reason{comments.ReasonProblems(len(plan.Problems))}
 	}
@@ -181,7 +193,7 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 		actor = d.req.Pusher
 	}
 	t := writeTarget{Client: d.req.Client, Repo: d.req.Repo, PR: d.prNumber(), Actor: actor, Trigger: comments.TriggerMerge, Head: d.req.SHA}
-	out := d.o.write(ctx, t, env, plan.Digest, func(context.Context) (planner.Input, error) { return in, nil })
+	out := d.o.writeHeld(ctx, t, env, plan.Digest, in, planned, start)
 	switch {
 	case out.Refused != nil:
 		return []comments.Reason{refusalReason(env.Name, out.Refused)}

@@ -61,18 +61,25 @@ type writeOutcome struct {
 // re-reads what it applies), then the applier — which re-plans and applies
 // only if the digest is still shown — then the reports.
 func (o *Ops) write(ctx context.Context, t writeTarget, env config.Environment, shown string, prepare func(context.Context) (planner.Input, error)) writeOutcome {
-	log := zerolog.Ctx(ctx)
 	held, release, err := o.state.AcquireMutex(ctx, env, t.Repo.FullName())
 	if err != nil {
 		return writeOutcome{Refused: err}
 	}
 	defer release()
-	ctx = held
-	in, err := prepare(ctx)
+	in, err := prepare(held)
 	if err != nil {
 		return writeOutcome{Refused: err}
 	}
-	rep := &reporter{o: o, t: t, env: env, commit: in.Commit, start: time.Now()}
+	return o.writeHeld(held, t, env, shown, in, nil, time.Now())
+}
+
+// writeHeld is write for a caller that holds env's apply mutex already; ctx
+// is the context AcquireMutex gave it. planned, when set, is the plan of in
+// the caller made under the mutex (Applier.Plan): the applier applies it
+// instead of re-planning. start is when the apply began, for the reports.
+func (o *Ops) writeHeld(ctx context.Context, t writeTarget, env config.Environment, shown string, in planner.Input, planned *applier.Planned, start time.Time) writeOutcome {
+	log := zerolog.Ctx(ctx)
+	rep := &reporter{o: o, t: t, env: env, commit: in.Commit, start: start}
 	res, err := o.applier.Apply(ctx, shown, in, applier.Options{
 		AllowDangerous: t.AllowDangerous,
 		KeepDangerous:  t.KeepDangerous,
@@ -81,6 +88,7 @@ func (o *Ops) write(ctx context.Context, t writeTarget, env config.Environment, 
 		Trigger:        recordTrigger(t.Trigger),
 		BeforeWrite:    rep.started,
 		Progress:       rep.progress,
+		Planned:        planned,
 	})
 	if !rep.opened() {
 		if err == nil {
