@@ -431,3 +431,22 @@ func TestApplyOnMergedPRDeploysHeldBack(t *testing.T) {
 		t.Errorf("a read-only /apply on a merged PR = %q", r)
 	}
 }
+
+// TestConfigNamingAForbiddenClusterFailsItsCheck: a PR whose .tugboat.yaml
+// points an environment at a cluster the server reserves for other
+// repositories gets a failed tugboat/config at that line.
+func TestConfigNamingAForbiddenClusterFailsItsCheck(t *testing.T) {
+	w := newWorld(t)
+	w.ops.opts.ClusterAllowed = func(cluster, repo string) bool { return cluster != "vault" }
+	w.gh.Branch(testRepo, "sneaky", "main")
+	w.gh.Commit(testRepo, "sneaky", map[string]string{
+		config.RepoFile:           testConfig + "  secrets:\n    cluster: vault\n    path: deploy/secrets\n",
+		"deploy/staging/app.yaml": "image: web:3\n",
+	}, "use the vault cluster")
+	n := w.gh.OpenPR(testRepo, githubtest.PROptions{Head: "sneaky", Title: "sneaky", Author: "bob"})
+	w.plan(n)
+	run := latestRun(w.gh.CheckRuns(testRepo, w.head(n)), "tugboat/config")
+	if run == nil || run.Conclusion != "failure" || !strings.Contains(run.Summary, `.tugboat.yaml:13: environments.secrets.cluster: this repository may not use cluster "vault"`) {
+		t.Fatalf("tugboat/config = %+v", run)
+	}
+}

@@ -13,15 +13,16 @@ import (
 )
 
 // checkNewConfig validates the .tugboat.yaml a pull request brings, on a
-// check run CheckConfig with an annotation per problem.
+// check run CheckConfig with an annotation per problem — including a
+// cluster the server does not let this repository use, at its line.
 func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 	cr := gh.CheckRun{Name: CheckConfig, HeadSHA: r.pr.HeadSHA, Status: "completed"}
-	_, err := config.ParseRepoContext(ctx, data, config.RepoFile)
+	_, err := r.o.parseTrusted(ctx, data, r.req.Repo.FullName())
 	var errs config.Errors
 	switch {
 	case err == nil:
 		cr.Conclusion, cr.Title = comments.ConclusionSuccess, config.RepoFile+" is valid"
-		cr.Summary = "The changed " + config.RepoFile + " is valid. It takes effect once this pull request is merged: this plan still uses the base branch's."
+		cr.Summary = "The changed " + config.RepoFile + " is valid. It takes effect once this pull request is merged into the default branch: this plan uses the default branch's."
 	case errors.As(err, &errs):
 		cr.Conclusion = comments.ConclusionFailure
 		cr.Title = fmt.Sprintf("%s has %d problem(s)", config.RepoFile, len(errs))
