@@ -250,8 +250,8 @@ func (r *reporter) report(res *applier.Result, err error) comments.ApplyReport {
 	}
 }
 
-// finish concludes the run, the status and the Deployment, and posts the
-// result comment on the pull request.
+// finish concludes the run and the Deployment, posts the result comment on
+// the pull request, and then the status.
 func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) comments.ApplyReport {
 	r.reported.Wait()
 	ctx = context.WithoutCancel(ctx)
@@ -266,10 +266,6 @@ func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) c
 		}); uerr != nil {
 			log.Error().Err(uerr).Msg("could not conclude the apply's check run")
 		}
-	}
-	state, desc := comments.ApplyStatus(rep)
-	if serr := client.SetStatus(ctx, repo, r.t.Head, gh.Status{Context: statusContext(env.Name), State: state, Description: desc, TargetURL: rep.CheckRunURL}); serr != nil {
-		log.Error().Err(serr).Msg("could not post the apply's status")
 	}
 	if r.deployment != 0 {
 		dstate := "success"
@@ -286,6 +282,13 @@ func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) c
 		if _, cerr := client.CreateComment(ctx, repo, r.t.PR, comments.ApplyComment(rep)); cerr != nil {
 			log.Error().Err(cerr).Msg("could not post the result comment")
 		}
+	}
+	// The status goes last: whoever waits for tugboat/apply/<env> (branch
+	// protection, a script, a person) then finds the run, the Deployment and
+	// the comment already concluded.
+	state, desc := comments.ApplyStatus(rep)
+	if serr := client.SetStatus(ctx, repo, r.t.Head, gh.Status{Context: statusContext(env.Name), State: state, Description: desc, TargetURL: rep.CheckRunURL}); serr != nil {
+		log.Error().Err(serr).Msg("could not post the apply's status")
 	}
 	ev := log.Info()
 	if err != nil {
