@@ -111,6 +111,9 @@ func inventoryFromParent(parent *unstructured.Unstructured) *Inventory {
 		Annotations: map[string]string{},
 	}
 	for k, v := range ann {
+		if IsDriftAnnotation(k) {
+			continue // owned by the drift check, see SetDrift
+		}
 		switch k {
 		case AnnotationContainsGroupKinds, AnnotationAdditionalNamespace, AnnotationApplySetTooling,
 			AnnotationRepository, AnnotationEnvironment:
@@ -183,13 +186,18 @@ func writeParent(ctx context.Context, c *Cluster, set ApplySet, inv Inventory, r
 }
 
 func applyObject(ctx context.Context, c *Cluster, gvr schema.GroupVersionResource, ns string, obj *unstructured.Unstructured) error {
+	return applyObjectAs(ctx, c, gvr, ns, obj, FieldManager)
+}
+
+// applyObjectAs is a forced server-side apply of obj by manager.
+func applyObjectAs(ctx context.Context, c *Cluster, gvr schema.GroupVersionResource, ns string, obj *unstructured.Unstructured, manager string) error {
 	body, err := obj.MarshalJSON()
 	if err != nil {
 		return err
 	}
 	force := true
 	_, err = c.Dynamic.Resource(gvr).Namespace(ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+		metav1.PatchOptions{FieldManager: manager, Force: &force})
 	return err
 }
 

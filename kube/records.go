@@ -15,6 +15,8 @@ import (
 type ApplySetRecord struct {
 	Set    ApplySet
 	Record Record
+	// Drift is the result of the last drift check (zero: never checked).
+	Drift DriftStatus
 }
 
 // ListRecords lists tugboat's ApplySet parents in SystemNamespace, sorted by
@@ -40,7 +42,7 @@ func ListRecords(ctx context.Context, c *Cluster) ([]ApplySetRecord, error) {
 			parent.GetName() != set.ParentName() || parent.GetLabels()[LabelApplySetID] != set.ID() {
 			continue
 		}
-		out = append(out, ApplySetRecord{Set: set, Record: RecordFrom(inventoryFromParent(parent))})
+		out = append(out, ApplySetRecord{Set: set, Record: RecordFrom(inventoryFromParent(parent)), Drift: DriftFrom(ann)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Set.Repo != out[j].Set.Repo {
