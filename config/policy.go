@@ -303,3 +303,28 @@ func checkPoliciesFrom(v string) (string, error) {
 	}
 	return clean, nil
 }
+
+// ReadSharedPolicies reads the PoliciesFrom file with read (from the same
+// commit as the configuration) and adds its policies. A missing or invalid
+// file is an Errors: a policy gate that silently vanished would pass
+// everything. read's own errors (the file could not be fetched) are
+// returned wrapped, as they are not the file's fault.
+func (c *RepoConfig) ReadSharedPolicies(ctx context.Context, read func(ctx context.Context, path string) ([]byte, bool, error)) error {
+	if c.PoliciesFrom == "" {
+		return nil
+	}
+	data, found, err := read(ctx, c.PoliciesFrom)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", c.PoliciesFrom, err)
+	}
+	if !found {
+		return Errors{{File: c.File, Line: c.KeyLine("policies_from"),
+			Message: fmt.Sprintf("policies_from: %s does not exist in this commit", c.PoliciesFrom)}}
+	}
+	ps, err := ParsePolicies(ctx, data, c.PoliciesFrom)
+	if err != nil {
+		return err
+	}
+	c.AddPolicies(ps)
+	return nil
+}

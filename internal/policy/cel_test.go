@@ -98,7 +98,9 @@ func TestCostLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "cost limit") {
 		t.Errorf("error %q does not name the cost limit", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	// The limit is in cost units (about 0.1 s of CPU on an idle core);
+	// the bound is loose because test machines are shared and loaded.
+	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("took %v", d)
 	}
 }
