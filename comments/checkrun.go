@@ -116,20 +116,30 @@ func checkSummary(plan *planner.Plan, mode ApplyMode, st envStats, commentURL st
 	if commentURL != "" {
 		fmt.Fprintf(&b, "The full plan is in [the pull request comment](<%s>).\n\n", commentURL)
 	}
-	if st.problems == 0 {
-		return b.String()
+	writeProblemList(&b, "**Problems:**", plan.Problems, "problem")
+	writeProblemList(&b, "**Warnings** (policies whose action is warn; they do not block):", plan.Warnings, "warning")
+	return b.String()
+}
+
+// writeProblemList writes a heading and the problems (or warnings) that
+// fit in the summary; nothing when there are none.
+func writeProblemList(b *strings.Builder, heading string, ps []planner.Problem, noun string) {
+	if len(ps) == 0 {
+		return
 	}
-	b.WriteString("**Problems:**\n\n")
+	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n\n") {
+		b.WriteString("\n")
+	}
+	b.WriteString(heading + "\n\n")
 	l := linker{}
-	for i, p := range plan.Problems {
+	for i, p := range ps {
 		item := renderer{link: l}.problem(p)
 		if b.Len()+len(item) > checkTextBudget {
-			fmt.Fprintf(&b, "\n…and %s more: see the annotations and the plan comment.\n", plural(len(plan.Problems)-i, "problem"))
+			fmt.Fprintf(b, "\n…and %s more: see the annotations and the plan comment.\n", plural(len(ps)-i, noun))
 			break
 		}
 		b.WriteString(item)
 	}
-	return b.String()
 }
 
 // checkText is every change's diff, as many as fit, then the objects
@@ -174,6 +184,16 @@ func annotations(plan *planner.Plan) []Annotation {
 			title = clip(p.Object, 200)
 		}
 		out = append(out, annotation(p.Source, LevelFailure, title, p.Message))
+	}
+	for _, p := range plan.Warnings {
+		if p.Source.File == "" {
+			continue
+		}
+		title := "tugboat: warning"
+		if p.Object != "" {
+			title = clip(p.Object, 200)
+		}
+		out = append(out, annotation(p.Source, LevelWarning, title, p.Message))
 	}
 	for _, ch := range plan.Changes {
 		if ch.Danger == "" || ch.Source.File == "" || ch.Action == planner.ActionUnchanged {

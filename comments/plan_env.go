@@ -210,6 +210,16 @@ func (r renderer) section(e EnvPlan) section {
 		}
 		s.units = append(s.units, u)
 	}
+	for i, w := range p.Warnings {
+		u := r.problem(w)
+		if i == 0 {
+			u = "**Warnings** (policies whose action is warn; they do not block):\n\n" + u
+		}
+		if i == len(p.Warnings)-1 {
+			u += "\n"
+		}
+		s.units = append(s.units, u)
+	}
 	for _, ch := range p.Changes {
 		if ch.Action == planner.ActionUnchanged || ch.Action == planner.ActionAdopt {
 			continue

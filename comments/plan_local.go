@@ -26,20 +26,8 @@ func RenderLocalPlans(plans []*planner.Plan) string {
 			fmt.Fprintf(&b, "Commit: `%s`\n", p.Commit)
 		}
 		fmt.Fprintf(&b, "Digest: `%s`\n", p.Digest)
-		if len(p.Problems) > 0 {
-			fmt.Fprintf(&b, "\n### Problems (%d)\n\n", len(p.Problems))
-			for _, pr := range p.Problems {
-				b.WriteString("- ")
-				if loc := localLocation(pr.Source); loc != "" {
-					fmt.Fprintf(&b, "`%s` ", loc)
-				}
-				if pr.Object != "" {
-					fmt.Fprintf(&b, "`%s`: ", pr.Object)
-				}
-				b.WriteString(pr.Message)
-				b.WriteString("\n")
-			}
-		}
+		localProblems(&b, "Problems", p.Problems)
+		localProblems(&b, "Warnings", p.Warnings)
 		if drift := statsOf(p).drift; drift > 0 {
 			noun := "changes are"
 			if drift == 1 {
@@ -79,4 +67,24 @@ func localLocation(l planner.Location) string {
 		return fmt.Sprintf("%s:%d", l.File, l.Line)
 	}
 	return l.File
+}
+
+// localProblems lists problems (or warnings) under a heading with their
+// count; nothing when there are none.
+func localProblems(b *strings.Builder, heading string, ps []planner.Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### %s (%d)\n\n", heading, len(ps))
+	for _, pr := range ps {
+		b.WriteString("- ")
+		if loc := localLocation(pr.Source); loc != "" {
+			fmt.Fprintf(b, "`%s` ", loc)
+		}
+		if pr.Object != "" {
+			fmt.Fprintf(b, "`%s`: ", pr.Object)
+		}
+		b.WriteString(pr.Message)
+		b.WriteString("\n")
+	}
 }

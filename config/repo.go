@@ -43,6 +43,13 @@ type RepoConfig struct {
 	// queue) once every on-comment environment with changes is applied and
 	// converged and the pull request is mergeable.
 	Automerge bool
+	// Policies are checked on every object of every environment (also
+	// found on each Environment), the file's own first, then those of
+	// PoliciesFrom once the caller has read it (AddPolicies).
+	Policies []Policy
+	// PoliciesFrom is a repository-relative file of shared policies; the
+	// caller reads it from the same commit as this file (ParsePolicies).
+	PoliciesFrom string
 
 	// lines is the line of every key read, by dotted path
 	// ("environments.staging.cluster"). Lines live here rather than in
@@ -131,6 +138,23 @@ var repoKeys = []key[*repoState]{
 				s.cfg.Automerge = b
 			}
 		}},
+	{name: "policies", def: "none",
+		doc: "list of policies (below) checked on every object of every environment, like ValidatingAdmissionPolicies",
+		read: func(p *problems, f entry, at string, s *repoState) {
+			s.cfg.Policies = p.policies(f.value, at)
+		}},
+	{name: "policies_from", def: "none",
+		doc: "a repository file of shared policies (`policies:` only), read from the same commit as this file",
+		read: func(p *problems, f entry, at string, s *repoState) {
+			if v, ok := p.str(f.value, at); ok {
+				clean, err := checkPoliciesFrom(v)
+				if err != nil {
+					p.add(f.value.Line, "%s: %v", at, err)
+					return
+				}
+				s.cfg.PoliciesFrom = clean
+			}
+		}},
 }
 
 func (p *problems) repo(data []byte) *RepoConfig {
@@ -152,6 +176,9 @@ func (p *problems) repo(data []byte) *RepoConfig {
 		afterLines[env.Name] = lines
 	}
 	sort.Slice(cfg.Environments, func(i, j int) bool { return cfg.Environments[i].Name < cfg.Environments[j].Name })
+	for i := range cfg.Environments {
+		cfg.Environments[i].Policies = cfg.Policies
+	}
 	p.checkAfter(cfg.Environments, afterLines)
 	return cfg
 }

@@ -34,7 +34,8 @@ func keyTable[T any](table []key[T]) string {
 
 func readmeKeys() string {
 	return readmeKeysBegin + "\nTop level:\n\n" + keyTable(repoKeys) +
-		"\nPer environment (under `environments.NAME`):\n\n" + keyTable(envKeys) + "\n" + readmeKeysEnd
+		"\nPer environment (under `environments.NAME`):\n\n" + keyTable(envKeys) +
+		"\nPer policy (under `policies[]`, in .tugboat.yaml or the `policies_from` file):\n\n" + keyTable(policyKeys) + "\n" + readmeKeysEnd
 }
 
 // The README's reference lists exactly the keys the parser knows, with the
@@ -45,6 +46,9 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 		checkKeyDoc(t, k.name, k.def, k.doc, k.required)
 	}
 	for _, k := range envKeys {
+		checkKeyDoc(t, k.name, k.def, k.doc, k.required)
+	}
+	for _, k := range policyKeys {
 		checkKeyDoc(t, k.name, k.def, k.doc, k.required)
 	}
 	data, err := os.ReadFile(readmeFile)

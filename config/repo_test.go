@@ -87,7 +87,7 @@ environments:
 		t.Fatalf("want config.Errors, got %v", err)
 	}
 	want := []string{
-		`.tugboat.yaml:2: unknown key "colour" (want version, environments or automerge)`,
+		`.tugboat.yaml:2: unknown key "colour" (want version, environments, automerge, policies or policies_from)`,
 		`.tugboat.yaml:7: environments.staging.apply: unknown apply mode "sometimes" (want on-comment, on-merge or auto)`,
 		`.tugboat.yaml:8: environments.staging: unknown key "replicas"`,
 		`.tugboat.yaml:9: environments.staging.wait: "soon" is not a duration`,

@@ -55,6 +55,9 @@ type Environment struct {
 	// URL is where the environment is reached (an http or https URL),
 	// shown as its GitHub Deployments' environment_url; "" for none.
 	URL string
+	// Policies are the repository's policies (RepoConfig.Policies), which
+	// every object of the environment is checked against.
+	Policies []Policy
 }
 
 // Applier is one entry of an environment's appliers: a person (Login) or,

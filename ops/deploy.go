@@ -51,7 +51,7 @@ func (o *Ops) DeployPush(ctx context.Context, req PushRequest) error {
 	if err != nil || !found {
 		return err
 	}
-	cfg, err := o.parseTrusted(ctx, data, req.Repo.FullName())
+	cfg, err := o.parseTrusted(ctx, data, req.Repo.FullName(), fromGitHub(req.Client, req.Repo, req.SHA))
 	if err != nil {
 		log.Warn().Err(err).Msg("the default branch's configuration is invalid: nothing deployed")
 		return nil

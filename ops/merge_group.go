@@ -36,7 +36,7 @@ func (o *Ops) MergeGroup(ctx context.Context, req MergeGroupRequest) error {
 		return err
 	}
 	// The group's base is the default branch: its file is the trusted one.
-	cfg, err := o.parseTrusted(ctx, data, req.Repo.FullName())
+	cfg, err := o.parseTrusted(ctx, data, req.Repo.FullName(), fromGitHub(req.Client, req.Repo, req.BaseSHA))
 	if err != nil {
 		log.Warn().Err(err).Msg("the default branch's configuration is invalid: no checks for the merge group")
 		return nil

@@ -17,7 +17,7 @@ import (
 // cluster the server does not let this repository use, at its line.
 func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 	cr := gh.CheckRun{Name: CheckConfig, HeadSHA: r.pr.HeadSHA, Status: "completed"}
-	_, err := r.o.parseTrusted(ctx, data, r.req.Repo.FullName())
+	_, err := r.o.parseTrusted(ctx, data, r.req.Repo.FullName(), fromTree(r.merge))
 	var errs config.Errors
 	switch {
 	case err == nil:
@@ -29,9 +29,12 @@ func (r *planRun) checkNewConfig(ctx context.Context, data []byte) {
 		problems := make([]string, len(errs))
 		for i, e := range errs {
 			problems[i] = e.Error()
-			line := max(e.Line, 1)
-			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: config.RepoFile, StartLine: line, EndLine: line,
-				Level: comments.LevelFailure, Title: config.RepoFile, Message: e.Message})
+			line, file := max(e.Line, 1), e.File
+			if file == "" {
+				file = config.RepoFile
+			}
+			cr.Annotations = append(cr.Annotations, gh.Annotation{Path: file, StartLine: line, EndLine: line,
+				Level: comments.LevelFailure, Title: file, Message: e.Message})
 		}
 		cr.Summary = comments.ConfigCheckSummary("The changed "+config.RepoFile+" is invalid and would stop tugboat from planning once merged:", problems)
 	default:

@@ -302,7 +302,7 @@ func (r *planRun) trustedConfig(ctx context.Context, baseCfg []byte) (*config.Re
 		return nil, "", err
 	}
 	if r.pr.BaseRef == info.DefaultBranch {
-		cfg, err := r.o.parseTrusted(ctx, baseCfg, r.req.Repo.FullName())
+		cfg, err := r.o.parseTrusted(ctx, baseCfg, r.req.Repo.FullName(), fromTree(r.base))
 		if err != nil {
 			return nil, "", fmt.Errorf("the base branch's %s is invalid, so nothing can be planned:\n%w", config.RepoFile, err)
 		}

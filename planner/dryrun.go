@@ -45,6 +45,9 @@ type outcome struct {
 	sent        *unstructured.Unstructured
 	problem     *Problem
 	unreachable error
+	// violations and warnings are the object's failed deny and warn
+	// policies (see policySet.check); the change is still shown.
+	violations, warnings []Problem
 }
 
 // engine dry-runs targets against one cluster with bounded concurrency.
@@ -53,6 +56,8 @@ type engine struct {
 	labels      map[string]string
 	concurrency int
 	redact      *Redactor
+	// policies are checked on every object dry-run (nil: none).
+	policies *policySet
 	// listThreshold overrides the package default (benchmarks compare
 	// LIST with per-object GETs); 0 means listThreshold.
 	listThreshold int
@@ -183,7 +188,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 	var st dryRunState
 	if t.noDryRun != "" {
 		sent := PrepareForApply(t.obj.Obj, e.labels, t.ignore)
-		o := e.compare(t, nil, sent.DeepCopy().Object, "not dry-run: "+t.noDryRun)
+		o := e.compare(ctx, t, nil, sent.DeepCopy().Object, "not dry-run: "+t.noDryRun)
 		o.sent = sent
 		return st, &o
 	}
@@ -239,7 +244,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 	if live != nil {
 		liveObj = live.Object
 	}
-	o := e.compare(t, liveObj, result.Object, "")
+	o := e.compare(ctx, t, liveObj, result.Object, "")
 	o.sent = sent
 	return o
 }
@@ -276,9 +281,19 @@ func (e *engine) dryRun(ctx context.Context, t *target) (result, sent *unstructu
 	return result, sent, err
 }
 
-// compare normalizes both sides, masks Secrets and makes the change. note,
-// when set, says in the diff's header how the planned side was made.
-func (e *engine) compare(t *target, live, planned map[string]any, note string) outcome {
+// compare checks the policies, normalizes both sides, masks Secrets and
+// makes the change. note, when set, says in the diff's header how the
+// planned side was made.
+func (e *engine) compare(ctx context.Context, t *target, live, planned map[string]any, note string) outcome {
+	// Policies see the objects as admission would: before normalizing.
+	deny, warn := e.policies.check(ctx, t, planned, live, e.redact.Redact)
+	o := e.diffObjects(t, live, planned, note)
+	o.violations, o.warnings = deny, warn
+	return o
+}
+
+// diffObjects normalizes both sides, masks Secrets and makes the change.
+func (e *engine) diffObjects(t *target, live, planned map[string]any, note string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -327,7 +342,7 @@ func (e *engine) failure(ctx context.Context, t *target, err error) outcome {
 	if isSecret(t.obj.Obj) {
 		e.learnLive(ctx, t)
 	}
-	msg := serverMessage(err)
+	msg := readableDenial(serverMessage(err))
 	if e.redact.hasShort(t.ref) {
 		msg = structuredMessage(err)
 	}

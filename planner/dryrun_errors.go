@@ -112,3 +112,30 @@ func serverMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// Admission denials as the API server words them: a ValidatingAdmission-
+// Policy's ("<resource> \"<name>\" is forbidden: ValidatingAdmissionPolicy
+// '<policy>' with binding '<binding>' denied request: <message>") and a
+// webhook's ("admission webhook \"<name>\" denied the request: <message>").
+var (
+	vapDenial     = regexp.MustCompile(`(?s)^.*? is forbidden: ValidatingAdmissionPolicy '([^']+)' with binding '([^']+)' denied request: (.*)$`)
+	webhookDenial = regexp.MustCompile(`(?s)^(?:.*? is forbidden: )?admission webhook "([^"]+)" denied the request(?:: (.*)| without explanation)$`)
+)
+
+// readableDenial rewords a denial by the cluster's own policies so it
+// reads like one of tugboat's: who denied (policy and binding, or the
+// webhook) and why, without the server's preamble. Other messages are
+// returned as they are.
+func readableDenial(msg string) string {
+	if m := vapDenial.FindStringSubmatch(msg); m != nil {
+		return "denied by the cluster's ValidatingAdmissionPolicy " + m[1] + " (binding " + m[2] + "): " + m[3]
+	}
+	if m := webhookDenial.FindStringSubmatch(msg); m != nil {
+		why := m[2]
+		if why == "" {
+			why = "no reason given"
+		}
+		return "denied by the cluster's admission webhook " + m[1] + ": " + why
+	}
+	return msg
+}

@@ -43,3 +43,16 @@ func TestIsUnreachable(t *testing.T) {
 		t.Error("nil")
 	}
 }
+
+func TestReadableDenial(t *testing.T) {
+	for in, want := range map[string]string{
+		`deployments.apps "web" is forbidden: ValidatingAdmissionPolicy 'team' with binding 'team-b' denied request: needs a team: label`: "denied by the cluster's ValidatingAdmissionPolicy team (binding team-b): needs a team: label",
+		`admission webhook "validate.kyverno.svc" denied the request: policy require-labels: label 'app' is required`:                     "denied by the cluster's admission webhook validate.kyverno.svc: policy require-labels: label 'app' is required",
+		`admission webhook "v.example.com" denied the request without explanation`:                                                        "denied by the cluster's admission webhook v.example.com: no reason given",
+		`Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1`:                                                              `Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1`,
+	} {
+		if got := readableDenial(in); got != want {
+			t.Errorf("readableDenial(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+}

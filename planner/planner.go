@@ -108,8 +108,12 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 		return p.finish(plan, red, secrets), nil, red, nil
 	}
 
+	policies, policyProbs := compilePolicies(in.Env.Policies)
+	plan.Problems = append(plan.Problems, policyProbs...)
 	sent := map[ObjectRef]*unstructured.Unstructured{}
-	changes, problems, unreachable := p.diff(ctx, cluster, in, r, red, sent)
+	d := &diffRun{red: red, sent: sent, policies: policies}
+	changes, problems, unreachable := p.diff(ctx, cluster, in, r, d)
+	plan.Warnings = d.warnings
 	if ctx.Err() != nil {
 		return nil, nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
 	}
@@ -208,17 +212,28 @@ func (p *Planner) render(ctx context.Context, cluster *kube.Cluster, in Input) (
 	return r, nil
 }
 
+// diffRun is what one diff uses and collects besides changes and problems.
+type diffRun struct {
+	red *Redactor
+	// sent receives the objects the dry-runs sent for creates, adopts and
+	// updates.
+	sent     map[ObjectRef]*unstructured.Unstructured
+	policies *policySet
+	// warnings are the violations of warn policies.
+	warnings []Problem
+}
+
 // diff dry-runs every rendered object (namespaces and CRDs first, since
-// whether they exist decides how the rest can be planned) and plans the
-// deletes. Into sent go the objects the dry-runs sent for creates, adopts and
-// updates.
-func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, red *Redactor, sent map[ObjectRef]*unstructured.Unstructured) ([]Change, []Problem, error) {
+// whether they exist decides how the rest can be planned), checks the
+// policies on each, and plans the deletes.
+func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *renders, d *diffRun) ([]Change, []Problem, error) {
+	red, sent := d.red, d.sent
 	set := kube.ApplySet{Repo: in.RepoName, Env: in.Env.Name}
 	concurrency := p.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, listThreshold: p.listThreshold}
+	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, listThreshold: p.listThreshold, policies: d.policies}
 
 	crdKinds := definedKinds(r.head)
 	var first, rest []*target
@@ -269,6 +284,8 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 			case o.problem != nil:
 				problems = append(problems, *o.problem)
 			default:
+				problems = append(problems, o.violations...)
+				d.warnings = append(d.warnings, o.warnings...)
 				ch := o.change
 				ch.FromPR = r.base.fromPR(keyOf(ch.Ref), ts[i].obj.Obj.Object)
 				changes = append(changes, ch)
@@ -324,9 +341,14 @@ func (p *Planner) finish(plan *Plan, red *Redactor, secrets []secretValues) *Pla
 	for i := range plan.Problems {
 		plan.Problems[i].Message = red.Redact(plan.Problems[i].Message)
 	}
+	for i := range plan.Warnings {
+		plan.Warnings[i].Message = red.Redact(plan.Warnings[i].Message)
+	}
 	sortChanges(plan.Changes)
 	sortProblems(plan.Problems)
+	sortProblems(plan.Warnings)
 	plan.Problems = capProblems(plan.Problems)
+	plan.Warnings = capProblems(plan.Warnings)
 	plan.Digest = computeDigest(p.DigestKey, plan.Changes, plan.Problems, secrets)
 	return plan
 }

@@ -104,6 +104,9 @@ type Plan struct {
 	// order, namespace and name.
 	Changes  []Change
 	Problems []Problem
+	// Warnings are shown with the plan but do not stop it: violations of
+	// policies whose action is warn. They are not part of the digest.
+	Warnings []Problem
 	// Digest identifies the plan: sha256 over every change's ref, action and
 	// masked diff, plus a keyed HMAC of Secret data. Same input, same digest.
 	Digest string

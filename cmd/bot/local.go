@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -89,6 +91,16 @@ func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, er
 		return nil, fmt.Errorf("read %s: %w", config.RepoFile, err)
 	}
 	repoCfg, err := config.ParseRepoContext(ctx, data, config.RepoFile)
+	if err != nil {
+		return nil, err
+	}
+	err = repoCfg.ReadSharedPolicies(ctx, func(_ context.Context, path string) ([]byte, bool, error) {
+		data, err := os.ReadFile(filepath.Join(f.repo, filepath.FromSlash(path)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		return data, err == nil, err
+	})
 	if err != nil {
 		return nil, err
 	}

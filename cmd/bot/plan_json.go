@@ -55,6 +55,9 @@ type jsonPlan struct {
 	Counts   planner.Counts `json:"counts"`
 	Changes  []jsonChange   `json:"changes"`
 	Problems []jsonProblem  `json:"problems"`
+	// Warnings (added in version 1, additive) are violations of warn
+	// policies: shown, never failing the plan.
+	Warnings []jsonProblem `json:"warnings"`
 }
 
 // jsonChange is one change in a jsonPlan.
@@ -84,7 +87,7 @@ func newJSONReport(plans []*planner.Plan) jsonReport {
 	rep := jsonReport{Version: jsonVersion, Plans: []jsonPlan{}}
 	for _, p := range plans {
 		jp := jsonPlan{Env: p.Env, Cluster: p.Cluster, Commit: p.Commit, Digest: p.Digest,
-			Counts: p.Counts(), Changes: []jsonChange{}, Problems: []jsonProblem{}}
+			Counts: p.Counts(), Changes: []jsonChange{}, Problems: []jsonProblem{}, Warnings: []jsonProblem{}}
 		for _, c := range p.Changes {
 			jp.Changes = append(jp.Changes, jsonChange{
 				Group: c.Ref.Group, Version: c.Ref.Version, Kind: c.Ref.Kind,
@@ -94,6 +97,9 @@ func newJSONReport(plans []*planner.Plan) jsonReport {
 		}
 		for _, pr := range p.Problems {
 			jp.Problems = append(jp.Problems, jsonProblem{File: pr.Source.File, Line: pr.Source.Line, Object: pr.Object, Message: pr.Message})
+		}
+		for _, w := range p.Warnings {
+			jp.Warnings = append(jp.Warnings, jsonProblem{File: w.Source.File, Line: w.Source.Line, Object: w.Object, Message: w.Message})
 		}
 		rep.Plans = append(rep.Plans, jp)
 	}
