@@ -50,7 +50,9 @@ environments:
 	return repo, cfg
 }
 
-func nsYAML(ns string) string { return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n" }
+func nsYAML(ns string) string {
+	return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n"
+}
 
 func cmYAML(ns, name, color string) string {
 	return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: " + ns + "}\ndata: {color: " + color + "}\n"
