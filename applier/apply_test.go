@@ -21,8 +21,8 @@ import (
 // an update, and the prune of a removed object.
 func TestApplyConvergeReapplyUpdatePrune(t *testing.T) {
 	ctx := ctxFor(t, 5*time.Minute)
-	const ns = "life"
-	e := newTestEnv(t, "acme/life", "staging", cluster.RESTConfig())
+	ns := uniqueName("life")
+	e := newTestEnv(t, "acme/"+ns, "staging", cluster.RESTConfig())
 	e.put("ns.yaml", namespaceYAML(ns))
 	e.put("app.yaml", deploymentYAML(ns, "web", "nginx:1.27", 2), configMapYAML(ns, "web-config", map[string]string{"mode": "blue"}))
 	e.put("extra.yaml", configMapYAML(ns, "extra", map[string]string{"k": "v"}))
@@ -193,14 +193,17 @@ func TestOptOutAnnotations(t *testing.T) {
 // refused — with nothing at all written — unless allowed explicitly.
 func TestDangerousPruneRefused(t *testing.T) {
 	ctx := ctxFor(t, 3*time.Minute)
-	e := newTestEnv(t, "acme/danger", "staging", cluster.RESTConfig())
-	e.put("ns.yaml", namespaceYAML("danger-a"), namespaceYAML("danger-b"))
-	e.put("cm.yaml", configMapYAML("danger-a", "cfg", map[string]string{"v": "1"}))
+	// Unique names: the namespace deleted at the end is still terminating
+	// when the test runs again (-count).
+	a, b := uniqueName("danger-a"), uniqueName("danger-b")
+	e := newTestEnv(t, "acme/"+a, "staging", cluster.RESTConfig())
+	e.put("ns.yaml", namespaceYAML(a), namespaceYAML(b))
+	e.put("cm.yaml", configMapYAML(a, "cfg", map[string]string{"v": "1"}))
 	e.mustConverge(ctx)
 
-	e.put("ns.yaml", namespaceYAML("danger-a"))
-	e.put("cm.yaml", configMapYAML("danger-a", "cfg", map[string]string{"v": "2"}))
-	before := get(t, gvrConfigMap, "danger-a", "cfg").GetResourceVersion()
+	e.put("ns.yaml", namespaceYAML(a))
+	e.put("cm.yaml", configMapYAML(a, "cfg", map[string]string{"v": "2"}))
+	before := get(t, gvrConfigMap, a, "cfg").GetResourceVersion()
 	parentBefore := get(t, gvrSecret, kube.SystemNamespace, e.set().ParentName()).GetResourceVersion()
 	_, err := e.apply(ctx, Options{})
 	var de *DangerousError
@@ -215,13 +218,13 @@ func TestDangerousPruneRefused(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("apply error = %v, want a DangerousError", err)
 	}
-	if !strings.Contains(err.Error(), "Namespace/danger-b") || !strings.Contains(err.Error(), "allow-dangerous") {
+	if !strings.Contains(err.Error(), "Namespace/"+b) || !strings.Contains(err.Error(), "allow-dangerous") {
 		t.Fatalf("error does not name the namespace and the option: %v", err)
 	}
-	if get(t, gvrNamespace, "", "danger-b") == nil {
+	if get(t, gvrNamespace, "", b) == nil {
 		t.Fatal("namespace deleted although refused")
 	}
-	if got := get(t, gvrConfigMap, "danger-a", "cfg").GetResourceVersion(); got != before {
+	if got := get(t, gvrConfigMap, a, "cfg").GetResourceVersion(); got != before {
 		t.Fatal("refused apply still updated the configmap")
 	}
 	if got := get(t, gvrSecret, kube.SystemNamespace, e.set().ParentName()).GetResourceVersion(); got != parentBefore {
@@ -235,13 +238,13 @@ func TestDangerousPruneRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply with KeepDangerous: %v\n%s", err, reportString(res))
 	}
-	if len(res.Kept) != 1 || res.Kept[0].Ref.Name != "danger-b" {
-		t.Fatalf("Kept = %+v, want Namespace/danger-b", res.Kept)
+	if len(res.Kept) != 1 || res.Kept[0].Ref.Name != b {
+		t.Fatalf("Kept = %+v, want Namespace/%s", res.Kept, b)
 	}
-	if ns := get(t, gvrNamespace, "", "danger-b"); ns == nil || ns.GetDeletionTimestamp() != nil {
-		t.Fatal("KeepDangerous deleted namespace danger-b")
+	if ns := get(t, gvrNamespace, "", b); ns == nil || ns.GetDeletionTimestamp() != nil {
+		t.Fatalf("KeepDangerous deleted namespace %s", b)
 	}
-	if v, _, _ := unstructured.NestedString(get(t, gvrConfigMap, "danger-a", "cfg").Object, "data", "v"); v != "2" {
+	if v, _, _ := unstructured.NestedString(get(t, gvrConfigMap, a, "cfg").Object, "data", "v"); v != "2" {
 		t.Fatalf("KeepDangerous did not apply the rest: cfg v = %q", v)
 	}
 	if sawPlan == nil || sawPlan.Digest != res.Plan.Digest {
@@ -252,9 +255,9 @@ func TestDangerousPruneRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply with AllowDangerous: %v\n%s", err, reportString(res))
 	}
-	ns := get(t, gvrNamespace, "", "danger-b")
+	ns := get(t, gvrNamespace, "", b)
 	if ns != nil && ns.GetDeletionTimestamp() == nil {
-		t.Fatal("namespace danger-b not deleted with AllowDangerous")
+		t.Fatalf("namespace %s not deleted with AllowDangerous", b)
 	}
 }
 

@@ -286,6 +286,10 @@ func (w *Waiter) readGroup(ctx context.Context, k groupKey, ts []*tracked, selec
 // set computes t's status from a freshly read object with kstatus.
 func (t *tracked) set(o *unstructured.Unstructured) {
 	t.obj = o
+	if st, msg, ok := jobStatus(o); ok {
+		t.status, t.message = st, msg
+		return
+	}
 	res, err := status.Compute(o)
 	if err != nil {
 		t.status, t.message = StatusInProgress, fmt.Sprintf("compute status: %v", err)

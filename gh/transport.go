@@ -101,6 +101,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.observeRateLimit(ctx, resp)
 		wait, why := t.retryAfter(ctx, req, resp, p, backoff)
 		if wait < 0 || attempt >= p.Attempts {
+			keepClientTrying(resp, p)
 			return resp, nil
 		}
 		zerolog.Ctx(ctx).Warn().Str("method", req.Method).Str("path", req.URL.Path).Int("status", resp.StatusCode).
@@ -223,4 +224,24 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// keepClientTrying hides X-RateLimit-Reset from go-github when the budget
+// is spent but resets within MaxWait. go-github remembers the last
+// response's rate and refuses every later call locally until the reset
+// ("not making remote request"), and `bot serve` shares one client per
+// installation across events: the wait-and-retry above would never run,
+// and every event in those seconds would fail. Without the reset go-github
+// lets the next call through; GitHub refuses it with the reset, and this
+// transport waits for it. A reset further off than MaxWait is left alone,
+// so go-github fails calls fast until then.
+func keepClientTrying(resp *http.Response, p RetryPolicy) {
+	if resp.Header.Get("X-RateLimit-Remaining") != "0" {
+		return
+	}
+	reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	if err != nil || time.Until(time.Unix(reset, 0)) > p.MaxWait {
+		return
+	}
+	resp.Header.Del("X-RateLimit-Reset")
 }

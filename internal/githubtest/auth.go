@@ -117,14 +117,18 @@ func needsJWT(path string) bool {
 }
 
 // verifyJWT checks what GitHub checks: RS256 signed by the app's key, iss =
-// app id, not expired, and not valid for more than ten minutes.
+// app id (a number or its string), issued in the past (iat), not expired
+// (exp), and valid for no more than ten minutes. The messages are GitHub's.
+// The claims are checked here rather than by the JWT library, whose own
+// messages ("token is expired by 5m0s") are not what GitHub answers.
 func (s *Server) verifyJWT(raw string) error {
 	key, err := jwt.ParseRSAPrivateKeyFromPEM(s.App().PrivateKeyPEM)
 	if err != nil {
 		return fmt.Errorf("app key: %w", err)
 	}
-	claims := &jwt.RegisteredClaims{}
-	_, err = jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+	claims := jwt.MapClaims{}
+	parser := jwt.NewParser(jwt.WithoutClaimsValidation())
+	_, err = parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		if t.Method.Alg() != jwt.SigningMethodRS256.Alg() {
 			return nil, fmt.Errorf("unexpected signing method %s", t.Method.Alg())
 		}
@@ -133,14 +137,27 @@ func (s *Server) verifyJWT(raw string) error {
 	if err != nil {
 		return fmt.Errorf("A JSON web token could not be decoded: %v", err)
 	}
-	if claims.ExpiresAt == nil || claims.IssuedAt == nil {
-		return errors.New("'Expiration time' claim ('exp') and 'Issued at' claim ('iat') are required")
+	now := time.Now()
+	exp, expOK := claims["exp"].(float64)
+	if !expOK || now.After(time.Unix(int64(exp), 0)) {
+		return errors.New("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
 	}
-	if claims.ExpiresAt.Sub(claims.IssuedAt.Time) > 10*time.Minute+time.Minute {
+	iat, iatOK := claims["iat"].(float64)
+	if !iatOK || time.Unix(int64(iat), 0).After(now) {
+		return errors.New("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+	}
+	if time.Unix(int64(exp), 0).Sub(time.Unix(int64(iat), 0)) > 10*time.Minute+time.Minute {
 		return errors.New("'Expiration time' claim ('exp') is too far in the future")
 	}
-	if claims.Issuer != strconv.FormatInt(s.app.ID, 10) {
-		return fmt.Errorf("'Issuer' claim ('iss') must be the app id %d, got %q", s.app.ID, claims.Issuer)
+	var iss string
+	switch v := claims["iss"].(type) {
+	case string:
+		iss = v
+	case float64:
+		iss = strconv.FormatInt(int64(v), 10)
+	}
+	if iss != strconv.FormatInt(s.app.ID, 10) {
+		return fmt.Errorf("'Issuer' claim ('iss') must be the app id %d, got %q", s.app.ID, iss)
 	}
 	return nil
 }

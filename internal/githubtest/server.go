@@ -48,6 +48,8 @@ type Server struct {
 	otherApps     map[string]*App     // other GitHub Apps (CI) by slug, for AddCheckRun
 
 	hooks *hookQueue
+
+	limits rateLimiter // primary rate limits (ratelimit.go)
 }
 
 // Option configures a Server.
@@ -192,7 +194,7 @@ func (s *Server) handler() http.Handler {
 	for _, r := range routes() {
 		handlers[opKey{r.method, r.path}] = r.handler
 	}
-	contract := s.contractCheck(s.authenticate(s.dispatch(handlers)))
+	contract := s.contractCheck(s.authenticate(s.rateLimit(s.dispatch(handlers))))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /graphql", s.graphql)

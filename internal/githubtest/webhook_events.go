@@ -74,6 +74,12 @@ func (s *Server) emitPush(r *repo, branch, before, after string, pusher *User) {
 		p["commits"] = commits
 		p["head_commit"] = head
 		p["pusher"] = obj{"name": pusher.Login, "email": pusher.Login + "@users.noreply.github.com"}
+		// A push's repository carries two legacy fields every one of
+		// GitHub's example push payloads has.
+		if repo, ok := p["repository"].(obj); ok {
+			repo["master_branch"] = r.defaultBranch
+			repo["stargazers"] = repo["stargazers_count"]
+		}
 	}
 	s.mu.Unlock()
 	if p != nil {
