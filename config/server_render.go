@@ -5,7 +5,8 @@ package config
 // and its output is buffered in the bot until decoded.
 type Render struct {
 	// Concurrency is how many renders may run at once. Absent: one per GiB
-	// of the memory the bot may use (its cgroup limit), from 1 to 8.
+	// of the memory the bot may use (its cgroup limit), from 1 to 8, and
+	// at most max(CPUs, 2).
 	Concurrency int `yaml:"concurrency"`
 	// BufferBytes caps the render output buffered at once, in bytes; each
 	// render reserves its output bound (4× the repository limit plus

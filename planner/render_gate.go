@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,7 @@ type RenderGate struct {
 // alone) rather than never running. Zero or negative values take the
 // defaults for this process's memory (RenderGateDefaults).
 func NewRenderGate(renders int, bufferBytes int64) *RenderGate {
-	dr, db := RenderGateDefaults(MemoryLimit())
+	dr, db := RenderGateDefaults(MemoryLimit(), runtime.GOMAXPROCS(0))
 	if renders <= 0 {
 		renders = dr
 	}
@@ -88,14 +89,16 @@ const renderMemoryEach = 1 << 30
 const maxDefaultRenders = 8
 
 // RenderGateDefaults derives the gate's defaults from the memory the
-// process may use (mem, in bytes; 0 when unknown): one render per GiB, from
-// 1 to 8, and a quarter of the memory for buffered output (at least one
-// default render's output bound).
-func RenderGateDefaults(mem int64) (renders int, bufferBytes int64) {
+// process may use (mem, in bytes; 0 when unknown) and its CPUs: one render
+// per GiB, from 1 to 8, and no more than max(cpus, 2) — renders beyond the
+// CPUs only slow each other down towards their time limit — and a quarter
+// of the memory for buffered output (at least one default render's output
+// bound).
+func RenderGateDefaults(mem int64, cpus int) (renders int, bufferBytes int64) {
 	if mem <= 0 {
 		mem = 4 << 30
 	}
-	renders = int(min(max(mem/renderMemoryEach, 1), maxDefaultRenders))
+	renders = int(min(max(mem/renderMemoryEach, 1), maxDefaultRenders, int64(max(cpus, 2))))
 	bufferBytes = max(mem/4, DefaultLimits().maxOutputBytes())
 	return renders, bufferBytes
 }

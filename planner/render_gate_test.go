@@ -127,17 +127,21 @@ func TestRenderGateWaitHonoursContext(t *testing.T) {
 func TestRenderGateDefaultsFollowMemory(t *testing.T) {
 	for _, tc := range []struct {
 		mem         int64
+		cpus        int
 		renders     int
 		bufferBytes int64
 	}{
-		{512 << 20, 1, DefaultLimits().maxOutputBytes()},
-		{2 << 30, 2, 512 << 20},
-		{6 << 30, 6, 1536 << 20},
-		{64 << 30, 8, 16 << 30},
+		{512 << 20, 16, 1, DefaultLimits().maxOutputBytes()},
+		{2 << 30, 16, 2, 512 << 20},
+		{6 << 30, 16, 6, 1536 << 20},
+		{64 << 30, 16, 8, 16 << 30},
+		{24 << 30, 2, 2, 6 << 30},
+		{24 << 30, 1, 2, 6 << 30},
+		{24 << 30, 4, 4, 6 << 30},
 	} {
-		r, b := RenderGateDefaults(tc.mem)
+		r, b := RenderGateDefaults(tc.mem, tc.cpus)
 		if r != tc.renders || b != tc.bufferBytes {
-			t.Errorf("RenderGateDefaults(%s) = %d, %s; want %d, %s", byteSize(tc.mem), r, byteSize(b), tc.renders, byteSize(tc.bufferBytes))
+			t.Errorf("RenderGateDefaults(%s, %d CPUs) = %d, %s; want %d, %s", byteSize(tc.mem), tc.cpus, r, byteSize(b), tc.renders, byteSize(tc.bufferBytes))
 		}
 	}
 	if MemoryLimit() <= 0 {
