@@ -32,9 +32,9 @@ type Applier struct {
 
 // Options tune one apply.
 type Options struct {
-	// AllowDangerous permits the changes the plan marks dangerous: deleting
-	// Namespaces, PVCs, PVs and CRDs, taking objects over from another
-	// ApplySet.
+	// AllowDangerous permits the changes the plan marks dangerous (deletes
+	// that lose data, addresses, webhooks, APIs or tugboat's own access;
+	// taking objects over from another ApplySet: planner's danger.go).
 	AllowDangerous bool
 	// KeepDangerous applies the rest of a plan whose dangerous changes are
 	// not allowed, leaving those objects as they are (Result.Kept) instead

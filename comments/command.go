@@ -22,7 +22,7 @@ const (
 var verbs = []Verb{VerbPlan, VerbApply, VerbUnlock, VerbHelp}
 
 // FlagAllowDangerous lets /apply go ahead with changes marked dangerous
-// (deleting a Namespace, PVC, PV or CRD).
+// (see planner's danger.go).
 const FlagAllowDangerous = "--allow-dangerous"
 
 // Command is a parsed comment command.

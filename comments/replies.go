@@ -14,7 +14,8 @@ func HelpText(appSlug string) string {
 	b.WriteString("| `/plan [env...]` | Plan again: every affected environment, or only those named. |\n")
 	b.WriteString("| `/apply [env...] [--allow-dangerous]` | Apply the plan shown for `on-comment` environments " +
 		"(all with changes, or those named) once their requirements are met, and lock them to this pull request until it merges or closes. " +
-		"`--allow-dangerous` is needed when the plan deletes a Namespace, PVC, PV or CRD. |\n")
+		"`--allow-dangerous` is needed for changes the plan marks dangerous (deleting a Namespace, volume, CRD, webhook, APIService, " +
+		"LoadBalancer Service, a StatefulSet that deletes its claims, or RBAC granting tugboat; taking over another ApplySet's object). |\n")
 	b.WriteString("| `/unlock [env...]` | Release the environments' locks (this pull request's, or another's that blocks you). |\n")
 	b.WriteString("| `/help` | Show this help. |\n")
 	if appSlug != "" {

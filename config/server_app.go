@@ -30,6 +30,8 @@ type App struct {
 	// without write access. Off by default: a plan dry-runs against the live
 	// clusters and shows what runs there.
 	AllowForkPlans bool `yaml:"allow_fork_plans"`
+	// Render bounds the process's renders (server_render.go).
+	Render Render `yaml:"render"`
 }
 
 // Queue sizes the webhook queue.
@@ -181,6 +183,9 @@ func LoadServerApp(file string) (*Server, error) {
 	}
 	if a.Queue.Size < 0 || a.Queue.Workers < 0 {
 		bad("queue: size and workers must be positive")
+	}
+	if a.Render.Concurrency < 0 || a.Render.BufferBytes < 0 {
+		bad("render: concurrency and buffer_bytes must be positive")
 	}
 	for _, pattern := range a.AllowedRepositories {
 		if err := checkRepoPattern(pattern); err != nil {

@@ -3,8 +3,6 @@ package ops
 import (
 	"strings"
 	"testing"
-
-	"github.com/tugboatops/tugboat/planner"
 )
 
 func TestChangedFilesAndTouches(t *testing.T) {
@@ -29,22 +27,5 @@ func TestChangedFilesAndTouches(t *testing.T) {
 	}
 	if touches(nil, ".") {
 		t.Error("no change touches nothing")
-	}
-}
-
-func TestPlanCacheBounded(t *testing.T) {
-	c := newPlanCache(2)
-	for i, env := range []string{"a", "b", "c"} {
-		c.put(planKey{env: env}, &planner.Plan{Env: env, Digest: string(rune('0' + i))})
-	}
-	if _, ok := c.get(planKey{env: "a"}); ok {
-		t.Error("oldest entry not evicted")
-	}
-	if p, ok := c.get(planKey{env: "c"}); !ok || p.Env != "c" {
-		t.Error("newest entry missing")
-	}
-	c.put(planKey{env: "b"}, &planner.Plan{Env: "b2"})
-	if p, _ := c.get(planKey{env: "b"}); p.Env != "b2" || len(c.order) != 2 {
-		t.Errorf("replacing an entry: %v, order %d", p, len(c.order))
 	}
 }

@@ -65,7 +65,10 @@ type Options struct {
 	PlanConcurrency int
 	// Timeout bounds one PlanPR (default 10 min).
 	Timeout time.Duration
-	Metrics *Metrics
+	// PlanCacheBytes bounds the plans kept for partial re-plans, by an
+	// estimate of their size (default DefaultPlanCacheBytes).
+	PlanCacheBytes int64
+	Metrics        *Metrics
 }
 
 // Engines are what Ops drives: the planner, the renderer (to tell which
@@ -91,8 +94,11 @@ func New(e Engines, opts Options) *Ops {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Minute
 	}
+	if opts.PlanCacheBytes <= 0 {
+		opts.PlanCacheBytes = DefaultPlanCacheBytes
+	}
 	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, opts: opts,
-		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(256), minimized: map[string]bool{}}
+		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(opts.PlanCacheBytes), minimized: map[string]bool{}}
 }
 
 // Wait waits for the applies running on the apply pool (at shutdown, after

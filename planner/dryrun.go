@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugboatops/tugboat/internal/panics"
@@ -148,7 +149,11 @@ func (e *engine) startLists(ctx context.Context, targets []*target) {
 	groups := map[groupKey]*liveGroup{}
 	for k, n := range counts {
 		if n >= threshold {
-			g := newLiveGroup()
+			selector := ""
+			if k.gvr == secretsGVR {
+				selector = labels.SelectorFromSet(e.labels).String()
+			}
+			g := newLiveGroup(selector)
 			groups[k] = g
 			go g.fetch(ctx, e.cluster.Dynamic, k)
 		}
@@ -166,8 +171,8 @@ func (e *engine) live(ctx context.Context, t *target) (*unstructured.Unstructure
 		if err == nil || isUnreachable(err) || ctx.Err() != nil {
 			return obj, err
 		}
-		// The LIST was refused (RBAC may grant get but not list): read
-		// the object alone.
+		// Not a member the LIST selected, or the LIST was refused (RBAC
+		// may grant get but not list): read the object alone.
 	}
 	return getLive(ctx, e.cluster.Dynamic, t.mapping.Resource, t.ref.Namespace, t.ref.Name)
 }

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -18,10 +19,19 @@ import (
 // holds at least listThreshold objects of that kind there (one request
 // instead of hundreds), else with one GET each (a LIST of a namespace full
 // of unrelated objects would cost more than a few GETs).
+//
+// Secrets are the exception: a namespace's Secrets include blobs that are
+// none of the plan's business (a Helm release Secret holds a whole chart's
+// manifests, up to 1 MiB each), and a LIST would load every one of them
+// into the bot. They are LISTed only by the ApplySet's membership label
+// (what tugboat applied before), and the rest are read by name.
 const (
 	listThreshold = 8
 	listPageSize  = 500
 )
+
+// secretsGVR is what never gets an unselective LIST.
+var secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
 type groupKey struct {
 	gvr       schema.GroupVersionResource
@@ -32,20 +42,29 @@ type groupKey struct {
 // every object planned there. Each object takes its own entry out, so live
 // objects are freed as soon as their diff is made.
 type liveGroup struct {
-	done  chan struct{}
-	mu    sync.Mutex
-	items map[string]*unstructured.Unstructured
-	err   error
+	// selector, when set, LISTs only the objects it selects (the ApplySet's
+	// members); the others are read by name (take says errNotListed).
+	selector string
+	done     chan struct{}
+	mu       sync.Mutex
+	items    map[string]*unstructured.Unstructured
+	err      error
 }
 
-func newLiveGroup() *liveGroup { return &liveGroup{done: make(chan struct{})} }
+func newLiveGroup(selector string) *liveGroup {
+	return &liveGroup{selector: selector, done: make(chan struct{})}
+}
+
+// errNotListed is take's answer for an object a selective LIST does not
+// cover: it may exist all the same, and is read by name.
+var errNotListed = errors.New("not among the listed objects")
 
 func (g *liveGroup) fetch(ctx context.Context, dyn dynamic.Interface, k groupKey) {
 	defer close(g.done)
 	// A crashed LIST is a failed LIST: its objects are read one by one.
 	defer panics.Recover(ctx, &g.err)
 	items := map[string]*unstructured.Unstructured{}
-	opts := metav1.ListOptions{Limit: listPageSize}
+	opts := metav1.ListOptions{Limit: listPageSize, LabelSelector: g.selector}
 	for {
 		list, err := dyn.Resource(k.gvr).Namespace(k.namespace).List(ctx, opts)
 		if err != nil {
@@ -85,7 +104,10 @@ func (g *liveGroup) take(ctx context.Context, name string) (*unstructured.Unstru
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	obj := g.items[name]
+	obj, ok := g.items[name]
+	if !ok && g.selector != "" {
+		return nil, errNotListed
+	}
 	delete(g.items, name)
 	return obj, nil
 }

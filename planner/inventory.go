@@ -22,6 +22,7 @@ func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.App
 	}
 	var changes []Change
 	seen := map[objectKey]bool{}
+	danger := newDangers(c)
 	for i := range members {
 		m := &members[i]
 		ref := refOf(m)
@@ -30,6 +31,7 @@ func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.App
 			continue
 		}
 		seen[key] = true
+		why := danger.ofDelete(ctx, m)
 		live := m.Object
 		normalizeForDiff(live)
 		if isSecret(m) {
@@ -45,7 +47,7 @@ func (p *Planner) planDeletes(ctx context.Context, c *kube.Cluster, set kube.App
 			Action: ActionDelete,
 			Diff:   diff,
 			FromPR: base.fromPR(key, nil),
-			Danger: dangerOf(ref, ActionDelete),
+			Danger: why,
 		})
 	}
 	return changes, nil

@@ -72,21 +72,3 @@ func sortProblems(ps []Problem) {
 		return a.Message < b.Message
 	})
 }
-
-// dangerOf explains why deleting an object deserves a second look.
-func dangerOf(ref ObjectRef, action Action) string {
-	if action != ActionDelete {
-		return ""
-	}
-	switch {
-	case ref.IsNamespace():
-		return "deletes the namespace and every object in it"
-	case ref.Group == "" && ref.Kind == "PersistentVolumeClaim":
-		return "deletes the claim; its volume and data may be deleted with it"
-	case ref.Group == "" && ref.Kind == "PersistentVolume":
-		return "deletes the volume; its data may be lost"
-	case ref.IsCRD():
-		return "deletes the CRD and every custom resource of its kind"
-	}
-	return ""
-}

@@ -40,6 +40,9 @@ type Renderer struct {
 	// of the bot's environment (which may hold credentials).
 	Env    []string
 	Limits Limits
+	// Gate bounds the renders of the whole process (shared by every
+	// Renderer in it); nil: unbounded, for tools that render one at a time.
+	Gate *RenderGate
 }
 
 // watchdogInterval is how often the parent samples the child's resident
@@ -57,6 +60,13 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 	if err != nil {
 		return nil, []Problem{limitProblem(err, env.Path)}, nil
 	}
+	maxOut := lim.maxOutputBytes()
+	// Held until the output is decoded: the buffer is what the gate counts.
+	release, err := r.Gate.acquire(ctx, maxOut)
+	if err != nil {
+		return nil, nil, fmt.Errorf("render %s: %w", env.Name, err)
+	}
+	defer release()
 
 	runCtx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
@@ -72,7 +82,6 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 	if err != nil {
 		return nil, nil, fmt.Errorf("render %s: %w", env.Name, err)
 	}
-	maxOut := lim.maxOutputBytes()
 	stdout := &limitedBuffer{max: maxOut}
 	stderr := &limitedBuffer{max: 16 << 10}
 	cmd.Stdout, cmd.Stderr = stdout, stderr

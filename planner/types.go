@@ -67,9 +67,10 @@ type Change struct {
 	// FromPR is false when the change exists only because the cluster
 	// drifted from the base branch's render.
 	FromPR bool
-	// Danger is non-empty for changes a person must look at twice, such as
-	// deleting a Namespace, PVC, PV or CRD, or taking an object over from
-	// another ApplySet.
+	// Danger is non-empty for changes a person must look at twice (see
+	// danger.go): deletes that lose data, an address, cluster-wide checks
+	// or APIs, or tugboat's own access, and taking an object over from
+	// another ApplySet. It reads as the rest of "Dangerous: …".
 	Danger string
 }
 

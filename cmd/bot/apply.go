@@ -34,7 +34,7 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.needRepoName = true
 	fs.StringVar(&f.digest, "digest", "", "apply only if the plan still has this digest (from `bot plan`)")
 	fs.BoolVar(&f.yes, "yes", false, "apply the plan just computed, without a digest")
-	fs.BoolVar(&f.allowDangerous, "allow-dangerous", false, "allow changes the plan marks dangerous (deleting Namespaces, PVCs, PVs, CRDs; taking over another ApplySet's objects)")
+	fs.BoolVar(&f.allowDangerous, "allow-dangerous", false, "allow changes the plan marks dangerous (deletes that lose data, addresses, webhooks, APIs or tugboat's own access; taking over another ApplySet's objects)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}

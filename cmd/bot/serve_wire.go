@@ -73,7 +73,10 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 		return nil, fmt.Errorf("find own executable for the render child: %w", err)
 	}
 	clusters := kube.NewRegistry(clusterSpecs(cfg))
-	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}}
+	// One gate for the process: every render, of every PR, waits for it.
+	gate := planner.NewRenderGate(cfg.Render.Concurrency, cfg.Render.BufferBytes)
+	zerolog.Ctx(ctx).Info().Int("renders", gate.Renders()).Int64("render_buffer_bytes", gate.BufferBytes()).Msg("render bound")
+	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: gate}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
