@@ -40,6 +40,8 @@ type Renderer struct {
 	// of the bot's environment (which may hold credentials).
 	Env    []string
 	Limits Limits
+
+	peakRSS atomic.Int64 // see PeakChildRSS
 }
 
 // watchdogInterval is how often the parent samples the child's resident
@@ -107,6 +109,7 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 		writeErr = writeRequest(stdin, repo, files, env.Path, lim)
 	}()
 	waitErr := cmd.Wait()
+	r.notePeakRSS(cmd.ProcessState)
 	close(done)
 	wg.Wait()
 
