@@ -25,7 +25,9 @@ import (
 type WaitOptions struct {
 	// Timeout ends the wait; the environment's `wait`. Zero means 5 minutes.
 	Timeout time.Duration
-	// Interval between polls. Zero means one second.
+	// Interval between polls, which re-read every pending object and look
+	// at workloads' pods; object changes in between are seen by watching
+	// (wait_watch.go). Zero means one second.
 	Interval time.Duration
 	// Selector is a label selector every waited-for object carries (the
 	// ApplySet's part-of label). With it, many objects of one kind in one
@@ -67,8 +69,8 @@ type tracked struct {
 	diag    *Diagnosis
 }
 
-// Wait polls refs until all are Current, one has Failed, or the timeout
-// ends. The result lists every ref in the given order; workloads that
+// Wait watches and polls refs until all are Current, one has Failed, or the
+// timeout ends; a watch ends it as soon as the last object is ready. The result lists every ref in the given order; workloads that
 // failed or had not converged carry a Diagnosis. The error is non-nil only
 // when ctx itself ended (the result then holds what was known).
 func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOptions) (*WaitResult, error) {
@@ -88,13 +90,17 @@ func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOp
 	defer cancel()
 
 	timedOut := false
-	for round := 0; ; round++ {
-		var pending []*tracked
-		for _, t := range objs {
-			if t.status != StatusCurrent {
-				pending = append(pending, t)
-			}
+	var (
+		ws    *watchSet
+		byKey map[watchKey]*tracked
+	)
+	defer func() {
+		if ws != nil {
+			ws.stop()
 		}
+	}()
+	for round := 0; ; round++ {
+		pending := pendingOf(objs)
 		before := snapshot(pending)
 		w.poll(waitCtx, pending, opts.Selector)
 		// Pods are not looked at in the very first round: right after an
@@ -112,13 +118,18 @@ func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOp
 		if done(objs) {
 			break
 		}
-		select {
-		case <-waitCtx.Done():
-		case <-time.After(opts.Interval):
+		if ws == nil {
+			// What the first round left pending is watched from now on
+			// (see wait_watch.go); later rounds only ever look at fewer.
+			groups, _ := w.group(pendingOf(objs))
+			ws, byKey = w.watch(waitCtx, groups, opts.Selector), watchKeys(groups)
+		}
+		if sleep(waitCtx, opts, objs, ws, byKey) {
+			break
 		}
 		if waitCtx.Err() != nil {
 			if ctx.Err() != nil {
-				return w.result(objs, start, false), fmt.Errorf("wait for %d objects: %w", len(pending), context.Cause(ctx))
+				return w.result(objs, start, false), fmt.Errorf("wait for %d objects: %w", len(pendingOf(objs)), context.Cause(ctx))
 			}
 			timedOut = true
 			break
@@ -131,6 +142,36 @@ func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOp
 	defer dcancel()
 	w.diagnoseAll(dctx, objs)
 	return w.result(objs, start, timedOut), nil
+}
+
+// sleep waits for the next poll (opts.Interval), applying what the watches
+// see meanwhile. It returns true early once objs are done (see done).
+func sleep(ctx context.Context, opts WaitOptions, objs []*tracked, ws *watchSet, byKey map[watchKey]*tracked) bool {
+	timer := time.NewTimer(opts.Interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return false
+		case <-ws.notify:
+			applyEvents(ws.take(), byKey, opts.OnChange)
+			if done(objs) {
+				return true
+			}
+		}
+	}
+}
+
+func pendingOf(objs []*tracked) []*tracked {
+	var out []*tracked
+	for _, t := range objs {
+		if t.status != StatusCurrent {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func snapshot(ts []*tracked) []Status {
@@ -185,24 +226,7 @@ type groupKey struct {
 // (an API server restarting, a CRD not served yet) leave the object
 // InProgress with the error as message: the next round tries again.
 func (w *Waiter) poll(ctx context.Context, pending []*tracked, selector string) {
-	groups := map[groupKey][]*tracked{}
-	var order []groupKey
-	for _, t := range pending {
-		m, err := w.c.mapping(t.ref)
-		if err != nil {
-			t.status, t.message = StatusInProgress, err.Error()
-			continue
-		}
-		ns := t.ref.Namespace
-		if m.Scope.Name() != meta.RESTScopeNameNamespace {
-			ns = ""
-		}
-		k := groupKey{m.Resource, ns}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], t)
-	}
+	groups, order := w.group(pending)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, k := range order {
@@ -225,6 +249,31 @@ func (w *Waiter) poll(ctx context.Context, pending []*tracked, selector string) 
 		})
 	}
 	_ = g.Wait()
+}
+
+// group groups pending objects by resource and namespace (in the order
+// first seen). An object whose kind cannot be mapped stays InProgress with
+// the error as message.
+func (w *Waiter) group(pending []*tracked) (map[groupKey][]*tracked, []groupKey) {
+	groups := map[groupKey][]*tracked{}
+	var order []groupKey
+	for _, t := range pending {
+		m, err := w.c.mapping(t.ref)
+		if err != nil {
+			t.status, t.message = StatusInProgress, err.Error()
+			continue
+		}
+		ns := t.ref.Namespace
+		if m.Scope.Name() != meta.RESTScopeNameNamespace {
+			ns = ""
+		}
+		k := groupKey{m.Resource, ns}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], t)
+	}
+	return groups, order
 }
 
 // listThreshold: below it, one GET per object is cheaper than a LIST.

@@ -25,6 +25,7 @@ type Registry struct {
 	mu       sync.Mutex
 	specs    map[string]ClusterSpec
 	clusters map[string]*Cluster
+	cacheDir string
 }
 
 // NewRegistry returns a registry of the given clusters.
@@ -36,15 +37,26 @@ func NewRegistry(specs map[string]ClusterSpec) *Registry {
 	return r
 }
 
+// CacheDiscoveryIn makes clusters built from now on keep their discovery
+// documents on disk below dir (one directory per API server host), as
+// kubectl does under ~/.kube/cache: a short-lived command then does not
+// rediscover the cluster on every run. Without it, discovery is cached in
+// memory for the registry's lifetime.
+func (r *Registry) CacheDiscoveryIn(dir string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cacheDir = dir
+}
+
 // AddConfig registers a cluster reached with cfg (tests and embedders that
 // already hold a rest.Config).
 func (r *Registry) AddConfig(name string, cfg *rest.Config) error {
-	c, err := NewCluster(name, cfg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := newCluster(name, cfg, r.cacheDir)
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.clusters[name] = c
 	return nil
 }
@@ -83,7 +95,7 @@ func (r *Registry) Cluster(name string) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", name, err)
 	}
-	c, err := NewCluster(name, cfg)
+	c, err := newCluster(name, cfg, r.cacheDir)
 	if err != nil {
 		return nil, err
 	}

@@ -27,8 +27,8 @@ func TestRegistryFromKubeconfig(t *testing.T) {
 	if err := c.Ping(context.Background(), 5*time.Second); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
-	if c.Config.QPS < DefaultQPS || c.Config.Burst < DefaultBurst {
-		t.Errorf("rate limits not raised: %v/%v", c.Config.QPS, c.Config.Burst)
+	if c.Config.QPS >= 0 || c.Config.RateLimiter != nil {
+		t.Errorf("client-side rate limit left on: QPS %v, limiter %v", c.Config.QPS, c.Config.RateLimiter)
 	}
 	if again, _ := reg.Cluster("staging"); again != c {
 		t.Errorf("a second lookup built a second client bundle")

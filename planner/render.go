@@ -43,6 +43,8 @@ type Renderer struct {
 	// Gate bounds the renders of the whole process (shared by every
 	// Renderer in it); nil: unbounded, for tools that render one at a time.
 	Gate *RenderGate
+
+	peakRSS atomic.Int64 // see PeakChildRSS
 }
 
 // watchdogInterval is how often the parent samples the child's resident
@@ -116,6 +118,7 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 		writeErr = writeRequest(stdin, repo, files, env.Path, lim)
 	}()
 	waitErr := cmd.Wait()
+	r.notePeakRSS(cmd.ProcessState)
 	close(done)
 	wg.Wait()
 

@@ -132,6 +132,11 @@ func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, er
 		return nil, fmt.Errorf("find own executable for the render child: %w", err)
 	}
 	reg := kube.NewRegistry(clusterSpecs(server))
+	// A local command is a short-lived process: keep discovery on disk as
+	// kubectl does, rather than rediscover every cluster on every run.
+	if dir, err := os.UserCacheDir(); err == nil {
+		reg.CacheDiscoveryIn(filepath.Join(dir, "tugboat"))
+	}
 	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, Commit: f.commit}
 	if f.base != "" {
 		in.BaseRepo = os.DirFS(f.base)

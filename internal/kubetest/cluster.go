@@ -49,6 +49,7 @@ type options struct {
 	nodes       int
 	podsPerNode int
 	progress    func(format string, args ...any)
+	apf         bool
 }
 
 // Option configures New and Start.
@@ -67,6 +68,14 @@ func WithUsers(names ...string) Option {
 func WithNodes(nodes, podsPerNode int) Option {
 	return func(o *options) { o.nodes, o.podsPerNode = nodes, podsPerNode }
 }
+
+// WithPriorityAndFairness starts the API server as real clusters run it:
+// API Priority and Fairness on, with the default in-flight limits (400
+// requests, 200 mutating) as its concurrency. Without it, a cluster has APF
+// off and far higher in-flight limits, so benchmarks measure the clients and
+// not the server's queueing; with it, they show what a real cluster does
+// with the same load.
+func WithPriorityAndFairness() Option { return func(o *options) { o.apf = true } }
 
 // WithProgress receives progress lines while the cluster starts.
 func WithProgress(f func(format string, args ...any)) Option {
@@ -121,7 +130,7 @@ func (c *Cluster) start(ctx context.Context, bin string, o options) error {
 			"--etcd-dir=" + filepath.Join(c.dir, "etcd"),
 			"--etcd-client-port=" + strconv.Itoa(ports[1]),
 			"--etcd-peer-port=" + strconv.Itoa(ports[2]),
-		}, c.apiserverArgs(ports[0])...),
+		}, c.apiserverArgs(ports[0], o.apf)...),
 	}
 	if err := c.apiserver.start(); err != nil {
 		return err
@@ -167,8 +176,8 @@ func (c *Cluster) start(ctx context.Context, bin string, o options) error {
 	return c.waitSettled(ctx, 120*time.Second)
 }
 
-func (c *Cluster) apiserverArgs(port int) []string {
-	return []string{
+func (c *Cluster) apiserverArgs(port int, apf bool) []string {
+	args := []string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(port),
@@ -185,13 +194,18 @@ func (c *Cluster) apiserverArgs(port int) []string {
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
 		"--profiling=false",
-		// Benchmarks send hundreds of concurrent requests; the defaults
-		// (and priority-and-fairness queueing) would measure throttling.
+		"--event-ttl=30m",
+	}
+	if apf {
+		return args
+	}
+	// Benchmarks send hundreds of concurrent requests; the defaults (and
+	// priority-and-fairness queueing) would measure throttling.
+	return append(args,
 		"--max-requests-inflight=2000",
 		"--max-mutating-requests-inflight=1000",
 		"--enable-priority-and-fairness=false",
-		"--event-ttl=30m",
-	}
+	)
 }
 
 func (c *Cluster) controllerManagerArgs() []string {
