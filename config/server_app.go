@@ -30,6 +30,8 @@ type App struct {
 	// without write access. Off by default: a plan dry-runs against the live
 	// clusters and shows what runs there.
 	AllowForkPlans bool `yaml:"allow_fork_plans"`
+	// Endpoint is the public and admin listeners' part (server_endpoint.go).
+	Endpoint `yaml:",inline"`
 }
 
 // Queue sizes the webhook queue.
@@ -174,6 +176,7 @@ func LoadServerApp(file string) (*Server, error) {
 		bad("digest_key_file: %v", err)
 	}
 	a.applyDefaults()
+	a.Endpoint.load(bad)
 	switch a.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
