@@ -50,12 +50,16 @@ func applyAsAdmin(t *testing.T, e *testEnv, docs string) {
 // does not grant is refused before anything is written.
 func TestLeastPrivilege(t *testing.T) {
 	ctx := ctxFor(t, 4*time.Minute)
-	rbac, err := os.ReadFile("../deploy/rbac/target-cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
+	var rbac []string
+	for _, f := range []string{"../deploy/rbac/namespace/namespace.yaml", "../deploy/rbac/roles/target-cluster.yaml"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rbac = append(rbac, string(data))
 	}
 	admin := newTestEnv(t, "acme/admin", "x", cluster.RESTConfig())
-	applyAsAdmin(t, admin, string(rbac))
+	applyAsAdmin(t, admin, strings.Join(rbac, "\n---\n"))
 
 	const ns = "leastpriv"
 	e := newTestEnv(t, "acme/leastpriv", "staging", cluster.UserRESTConfig("tugboat"))
@@ -74,7 +78,7 @@ func TestLeastPrivilege(t *testing.T) {
 	// A kind outside the role: refused, nothing written.
 	e.put("pc.yaml", "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: leastpriv-high\nvalue: 1000\n")
 	e.put("app.yaml", deploymentYAML(ns, "web", "nginx:1.27", 1), configMapYAML(ns, "cfg", map[string]string{"v": "3"}))
-	_, err = e.apply(ctx, Options{})
+	_, err := e.apply(ctx, Options{})
 	if err == nil {
 		t.Fatal("apply of a PriorityClass without permission succeeded")
 	}

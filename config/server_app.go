@@ -32,6 +32,8 @@ type App struct {
 	AllowForkPlans bool `yaml:"allow_fork_plans"`
 	// Render bounds the process's renders (server_render.go).
 	Render Render `yaml:"render"`
+	// Endpoint is the public and admin listeners' part (server_endpoint.go).
+	Endpoint `yaml:",inline"`
 }
 
 // Queue sizes the webhook queue.
@@ -176,6 +178,7 @@ func LoadServerApp(file string) (*Server, error) {
 		bad("digest_key_file: %v", err)
 	}
 	a.applyDefaults()
+	a.Endpoint.load(bad)
 	switch a.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -153,3 +153,40 @@ func TestLoadServerAppDigestKeyFromEnvironment(t *testing.T) {
 		t.Errorf("the environment's missing file was not reported over the config's: %v", err)
 	}
 }
+
+// The endpoint's settings load with their defaults, previous webhook
+// secrets come from the file and the environment, and bad limits are
+// refused by name.
+func TestLoadServerAppEndpoint(t *testing.T) {
+	s, err := LoadServerApp(writeAppConfig(t, appConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AdminAddress != "" || s.Limits != (Limits{ReadTimeout: DefaultReadTimeout, MaxUnverified: DefaultMaxUnverified, MaxConnections: DefaultMaxConnections}) {
+		t.Errorf("defaults: admin %q, limits %+v", s.AdminAddress, s.Limits)
+	}
+	if got := s.WebhookSecrets(); len(got) != 1 || got[0] != "s3cr3t-hook" {
+		t.Errorf("WebhookSecrets = %q", got)
+	}
+
+	t.Setenv(PreviousWebhookSecretsEnv, "from-env-1, from-env-2")
+	s, err = LoadServerApp(writeAppConfig(t, appConfig+`admin_address: 127.0.0.1:9091
+previous_webhook_secrets: [old-hook]
+limits: {read_timeout: 2s, max_unverified: 3, max_connections: 10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.WebhookSecrets(), " "); got != "s3cr3t-hook old-hook from-env-1 from-env-2" {
+		t.Errorf("WebhookSecrets = %q", got)
+	}
+	if s.AdminAddress != "127.0.0.1:9091" || s.Limits.ReadTimeout.String() != "2s" || s.Limits.MaxUnverified != 3 || s.Limits.MaxConnections != 10 {
+		t.Errorf("endpoint = %+v", s.Endpoint)
+	}
+
+	t.Setenv(PreviousWebhookSecretsEnv, "")
+	_, err = LoadServerApp(writeAppConfig(t, appConfig+"limits: {max_unverified: 20, max_connections: 10}\n"))
+	if err == nil || !strings.Contains(err.Error(), "max_unverified (20) exceeds max_connections (10)") {
+		t.Errorf("bad limits: %v", err)
+	}
+}

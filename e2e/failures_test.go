@@ -1,13 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,8 +62,11 @@ func TestEarlyFailureReported(t *testing.T) {
 	}
 }
 
-// /readyz names a cluster that does not answer; /healthz still answers.
-func TestReadyzNamesUnreachableCluster(t *testing.T) {
+// A target cluster that does not answer leaves the bot ready (pulling every
+// replica out of the Service would lose webhooks GitHub never redelivers):
+// the admin listener's cluster details and a metric name it instead, from
+// the background probe.
+func TestReadyzDespiteUnreachableCluster(t *testing.T) {
 	gh := githubtest.New(t, githubtest.WithLogf(func(string, ...any) {}))
 	addr := freeAddr(t)
 	cfg := writeConfig(t, gh, addr, "")
@@ -77,36 +79,73 @@ contexts: [{name: dead, context: {cluster: dead, user: u}}]
 current-context: dead
 `)
 	data, _ := os.ReadFile(cfg)
-	writeFile(t, cfg, strings.Replace(string(data), "prod: {kubeconfig: "+prod.Kubeconfig()+"}", "prod: {kubeconfig: "+dead+"}", 1))
-	cmd := exec.Command(botBin, "serve", "--config", cfg)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	edited := strings.Replace(string(data), "prod: {kubeconfig: "+prod.Kubeconfig()+"}", "prod: {kubeconfig: "+dead+"}", 1)
+	if edited == string(data) {
+		t.Fatal("the config names no prod cluster to replace")
 	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	url := "http://" + addr
+	writeFile(t, cfg, edited)
+	b := launchBot(t, "http://"+addr, cfg) // waits for /readyz 200
+
+	var details struct {
+		GitHub   struct{ Reachable bool }
+		Clusters []struct {
+			Name      string
+			Reachable bool
+			Error     string
+		}
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(url + "/healthz")
-		if err == nil && resp.StatusCode == 200 {
-			resp.Body.Close()
+		resp, err := http.Get(b.admin + "/clusters")
+		if err != nil {
+			t.Fatal(err)
+		}
+		details.Clusters = nil
+		err = json.NewDecoder(resp.Body).Decode(&details)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(details.Clusters) == 2 && details.Clusters[0].Error != "not probed yet" && details.Clusters[1].Error != "not probed yet" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bot never healthy:\n%s", logs.String())
+			t.Fatalf("clusters never probed: %+v", details)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	resp, err := http.Get(url + "/readyz")
+	if c := details.Clusters[0]; c.Name != "prod" || c.Reachable || !strings.Contains(c.Error, "127.0.0.1:1") {
+		t.Errorf("prod's details = %+v, want unreachable with the reason", c)
+	}
+	if c := details.Clusters[1]; c.Name != "staging" || !c.Reachable || c.Error != "" {
+		t.Errorf("staging's details = %+v, want reachable", c)
+	}
+	if !details.GitHub.Reachable {
+		t.Errorf("GitHub shown unreachable")
+	}
+	m := metrics(t, b.url)
+	for _, want := range []string{`tugboat_cluster_reachable{cluster="prod"} 0`, `tugboat_cluster_reachable{cluster="staging"} 1`, `tugboat_github_reachable 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	resp, err := http.Get(b.url + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "cluster prod") || strings.Contains(string(body), "cluster staging") {
-		t.Errorf("/readyz = %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz = %d %s, want 200 though prod is down", resp.StatusCode, body)
 	}
-
+	for _, path := range []string{"/metrics", "/clusters"} { // admin only
+		resp, err := http.Get(b.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("public %s = %d, want 404", path, resp.StatusCode)
+		}
+	}
 }

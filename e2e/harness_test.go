@@ -136,6 +136,7 @@ func configMap(name string, kv ...string) string {
 // bot is a running `bot serve`.
 type bot struct {
 	url    string
+	admin  string // the admin listener's URL (metrics, cluster details)
 	config string // its server config file
 	cmd    *exec.Cmd
 	logs   *syncBuffer
@@ -194,7 +195,8 @@ digest_key_file: digest.key
 clusters:
   staging: {kubeconfig: %[5]s}
   prod: {kubeconfig: %[6]s}
-%[7]s`, githubURL, app.ID, app.WebhookSecret, addr, staging.Kubeconfig(), prod.Kubeconfig(), extra)
+admin_address: %[8]s
+%[7]s`, githubURL, app.ID, app.WebhookSecret, addr, staging.Kubeconfig(), prod.Kubeconfig(), extra, freeAddr(t))
 	path := filepath.Join(dir, "server.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -220,6 +222,8 @@ func startBotVia(t testing.TB, gh *githubtest.Server, githubURL, extra string) *
 func launchBot(t testing.TB, url, cfg string) *bot {
 	t.Helper()
 	b := &bot{url: url, config: cfg, logs: &syncBuffer{}, done: make(chan struct{})}
+	b.admin = adminURL(t, cfg)
+	adminOf.Store(url, b.admin)
 	b.cmd = exec.Command(botBin, "serve", "--config", cfg)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -252,6 +256,25 @@ func launchBot(t testing.TB, url, cfg string) *bot {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// adminOf maps a bot's public URL to its admin URL, so metrics(t, url)
+// finds a bot's metrics from the URL tests know it by.
+var adminOf sync.Map
+
+// adminURL reads admin_address from the server config at cfg.
+func adminURL(t testing.TB, cfg string) string {
+	t.Helper()
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if addr, ok := strings.CutPrefix(line, "admin_address: "); ok {
+			return "http://" + strings.TrimSpace(addr)
+		}
+	}
+	return ""
 }
 
 // stop sends SIGTERM and waits for the graceful shutdown.

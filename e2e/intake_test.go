@@ -207,9 +207,15 @@ func TestStartupRefusals(t *testing.T) {
 	}
 }
 
+// metrics reads the metrics of the bot whose public URL is url, from its
+// admin listener.
 func metrics(t testing.TB, url string) string {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	admin, ok := adminOf.Load(url)
+	if !ok {
+		t.Fatalf("no admin listener known for the bot at %s", url)
+	}
+	resp, err := http.Get(admin.(string) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

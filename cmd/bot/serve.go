@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -57,14 +54,14 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Address)
+	srv, err := listen(ctx, cfg, app)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Address, err)
+		return err
 	}
-	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info().Str("address", ln.Addr().String()).Str("app", app.slug).Msg("serving GitHub webhooks")
+	errc := make(chan error, 2)
+	srv.serve(errc)
+	go app.health.run(ctx)
+	log.Info().Str("address", srv.public.addr).Str("admin_address", srv.admin.addr).Str("app", app.slug).Msg("serving GitHub webhooks")
 	// Applies a stopped predecessor left in progress are concluded beside
 	// serving: waiting for their mutexes takes up to a lease duration.
 	concluded := make(chan struct{})
@@ -86,9 +83,7 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	base := log.WithContext(context.Background())
 	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn().Err(err).Msg("http shutdown")
-	}
+	srv.shutdown(hctx)
 	qctx, qcancel := context.WithTimeout(base, queueShutdownTimeout)
 	defer qcancel()
 	if err := app.scheduler.Shutdown(qctx); err != nil {

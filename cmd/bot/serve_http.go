@@ -2,10 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tugboatops/tugboat/handlers/queue"
-	"github.com/tugboatops/tugboat/kube"
 )
 
 // webhookError answers what the dispatcher could not take: 400 for a bad
@@ -50,28 +46,6 @@ func webhookResponse(m *queue.Metrics) githubapp.ResponseCallback {
 		}
 		w.WriteHeader(http.StatusOK)
 	}
-}
-
-// readyz answers 200 once every configured cluster answers; the body names
-// the ones that do not.
-func readyz(clusters *kube.Registry) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var down []string
-		for _, name := range clusters.Names() {
-			c, err := clusters.Cluster(name)
-			if err == nil {
-				err = c.Ping(r.Context(), 2*time.Second)
-			}
-			if err != nil {
-				down = append(down, fmt.Sprintf("cluster %s: %v", name, err))
-			}
-		}
-		if len(down) > 0 {
-			http.Error(w, "not ready:\n"+strings.Join(down, "\n"), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
 }
 
 func metricsHandler(reg *prometheus.Registry) http.Handler {

@@ -26,16 +26,15 @@ import (
 
 // app is the wired server.
 type app struct {
-	handler   http.Handler
+	// routes are the public and admin muxes (serve_routes.go).
+	routes    routes
+	health    *health
 	scheduler *queue.Scheduler
 	slug      string
 	// concludeInterrupted concludes what a stopped predecessor left in
 	// progress; serve runs it in the background once serving.
 	concludeInterrupted func(ctx context.Context) error
 }
-
-// maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
-const maxWebhookBytes = 26 << 20
 
 // wire builds the server from its config: GitHub clients, planner, ops,
 // handlers, queue and HTTP routes. ctx carries the base logger; every
@@ -74,9 +73,9 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	}
 	clusters := kube.NewRegistry(clusterSpecs(cfg))
 	// One gate for the process: every render, of every PR, waits for it.
-	gate := planner.NewRenderGate(cfg.Render.Concurrency, cfg.Render.BufferBytes)
-	zerolog.Ctx(ctx).Info().Int("renders", gate.Renders()).Int64("render_buffer_bytes", gate.BufferBytes()).Msg("render bound")
-	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: gate}
+	renderGate := planner.NewRenderGate(cfg.Render.Concurrency, cfg.Render.BufferBytes)
+	zerolog.Ctx(ctx).Info().Int("renders", renderGate.Renders()).Int64("render_buffer_bytes", renderGate.BufferBytes()).Msg("render bound")
+	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: renderGate}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
@@ -92,24 +91,25 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
 	qm := queue.NewMetrics(reg)
 	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
-	dispatcher := githubapp.NewEventDispatcher(
+	gate, innerSecret := newWebhookGate(cfg.WebhookSecrets(), cfg.Limits.MaxUnverified, webhookError(qm))
+	gate.next = githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
 			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.MergeGroup{Base: base},
 			handlers.Installation{Base: base}},
-		ghc.App.WebhookSecret,
+		innerSecret,
 		githubapp.WithScheduler(sched),
 		githubapp.WithErrorCallback(webhookError(qm)),
 		githubapp.WithResponseCallback(webhookResponse(qm)),
 	)
 
-	mux := http.NewServeMux()
-	mux.Handle("POST "+githubapp.DefaultWebhookRoute, withLogger(*zerolog.Ctx(ctx), http.MaxBytesHandler(dispatcher, maxWebhookBytes)))
-	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
-	mux.Handle("GET /readyz", readyz(clusters))
-	mux.Handle("GET /metrics", metricsHandler(reg))
-	return &app{handler: mux, scheduler: sched, slug: slug,
+	h := newHealth(reg, func(ctx context.Context) error { _, err := factory.AppSlug(ctx); return err }, clusters, probeInterval)
+	rt := newRoutes(withLogger(*zerolog.Ctx(ctx), gate), h, reg)
+	return &app{routes: rt, health: h, scheduler: sched, slug: slug,
 		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
 }
+
+// probeInterval is how often GitHub and the clusters are probed.
+const probeInterval = 30 * time.Second
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may
 // start before its network does.

@@ -20,6 +20,11 @@ func (s *Sandbox) writeServerConfig(port int) (string, error) {
 		"app.pem":    app.PrivateKeyPEM,
 		"digest.key": randomKey(),
 	}
+	adminPort, err := pickPort("")
+	if err != nil {
+		return "", err
+	}
+	s.AdminURL = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
 	var clusters strings.Builder
 	for _, name := range clusterNames {
 		kc, err := os.ReadFile(s.Clusters[name].Kubeconfig())
@@ -40,11 +45,12 @@ github:
     private_key_file: app.pem
 public_url: http://127.0.0.1:%[4]d
 address: 127.0.0.1:%[4]d
+admin_address: 127.0.0.1:%[7]d
 allowed_repositories: [%[6]s]
 log_level: debug
 clusters:
 %[5]sdigest_key_file: digest.key
-`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName))
+`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName, adminPort))
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return "", fmt.Errorf("write %s: %w", name, err)

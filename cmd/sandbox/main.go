@@ -116,7 +116,8 @@ tugboat sandbox is up (started in %s).
 
   Pull request  %s
   Repositories  %s/
-  Bot           %s   /healthz  /readyz  /metrics   (webhooks: %s)
+  Bot           %s   /healthz  /readyz   (webhooks: %s)
+  Bot admin     %s/metrics  %s/clusters
   Logs          %s, %s
   Clusters      KUBECONFIG=%s kubectl get deploy -n shop-staging
                 KUBECONFIG=%s kubectl get deploy -n shop-prod
@@ -135,7 +136,7 @@ and run, in another terminal:
 (--push with no edits pushes a prepared change: staging's api to 2 replicas)
 
 Ctrl-C stops everything.
-`, sb.Started.Round(100*time.Millisecond), sb.PRURL(), sb.GitHub.URL(), sb.BotURL, webhookPath,
+`, sb.Started.Round(100*time.Millisecond), sb.PRURL(), sb.GitHub.URL(), sb.BotURL, webhookPath, sb.AdminURL, sb.AdminURL,
 		rel(sb.BotLog), rel(filepath.Join(sb.opts.Dir, "github.log")),
 		rel(filepath.Join(sb.opts.Dir, "kubeconfig-staging")), rel(filepath.Join(sb.opts.Dir, "kubeconfig-prod")),
 		rel(sb.WorkDir))

@@ -46,10 +46,12 @@ type Sandbox struct {
 	control  *controlServer
 	ghLog    *os.File
 
-	BotURL  string
-	BotLog  string
-	PR      int
-	MainSHA string
+	BotURL string
+	// AdminURL is the bot's admin listener: /metrics, /clusters.
+	AdminURL string
+	BotLog   string
+	PR       int
+	MainSHA  string
 	// WorkDir is a copy of the pull request's branch: edit it, then push.
 	WorkDir string
 	// Started is how long Start took.

@@ -39,12 +39,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Delivery counts one delivery with its outcome.
+// Delivery counts one delivery with its outcome; event is labelled by
+// EventLabel.
 func (m *Metrics) Delivery(event, outcome string) { m.delivery(event, outcome) }
 
 func (m *Metrics) delivery(event, outcome string) {
 	if m != nil {
-		m.deliveries.WithLabelValues(event, outcome).Inc()
+		m.deliveries.WithLabelValues(EventLabel(event), outcome).Inc()
 	}
 }
 

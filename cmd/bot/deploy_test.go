@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// repoRoot is the repository's top directory (tests run in cmd/bot).
+const repoRoot = "../.."
+
+// dogfoodConfig is the README's .tugboat.yaml for deploying tugboat with
+// tugboat: the fenced block after the "dogfood .tugboat.yaml" marker.
+func dogfoodConfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "<!-- dogfood .tugboat.yaml -->")
+	if !ok {
+		t.Fatal("README.md has no dogfood .tugboat.yaml block")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	block, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("README.md's dogfood block is not a fenced yaml block")
+	}
+	return block
+}
+
+// copyDeploy copies deploy/ into dir/deploy.
+func copyDeploy(t *testing.T, dir string) {
+	t.Helper()
+	src := filepath.Join(repoRoot, "deploy")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := filepath.Join(dir, "deploy", rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kustomize runs `kubectl kustomize dir`, as a user would.
+func kustomize(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command("kubectl", "kustomize", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, out)
+	}
+	return string(out)
+}
+
+// deploy/ builds with kubectl, with and without the ServiceMonitor
+// component, and the RBAC variants build on their own.
+func TestDeployBuilds(t *testing.T) {
+	out := kustomize(t, filepath.Join(repoRoot, "deploy/overlays/example"))
+	for _, want := range []string{
+		"kind: Deployment", "image: ghcr.io/acme/tugboat:v0.1.0", "name: tugboat-config-", "kind: NetworkPolicy",
+		"runAsNonRoot: true", "readOnlyRootFilesystem: true", "type: RuntimeDefault", "GOMEMLIMIT", "path: /readyz",
+		"kind: ServiceAccount\n  name: tugboat\n  namespace: tugboat-system", // target-cluster bindings name the ServiceAccount
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("overlays/example lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "kind: User") || strings.Contains(out, "kind: Secret\n") {
+		t.Errorf("overlays/example binds a User or holds a Secret:\n%s", out)
+	}
+	dir := t.TempDir()
+	copyDeploy(t, dir)
+	writeTree(t, dir, map[string]string{"deploy/overlays/monitored/kustomization.yaml": "resources: [../example]\ncomponents: [../../components/servicemonitor]\n"})
+	if out := kustomize(t, filepath.Join(dir, "deploy/overlays/monitored")); !strings.Contains(out, "kind: ServiceMonitor") || !strings.Contains(out, "name: tugboat-admin") {
+		t.Errorf("the servicemonitor component adds no ServiceMonitor or admin Service:\n%s", out)
+	}
+	if out := kustomize(t, filepath.Join(repoRoot, "deploy/rbac/per-namespace")); !strings.Contains(out, "kind: RoleBinding\nmetadata:\n  name: tugboat-applier\n  namespace: apps") ||
+		strings.Contains(out, "kind: ClusterRoleBinding\nmetadata:\n  name: tugboat-applier\n") {
+		t.Errorf("rbac/per-namespace does not bind per namespace:\n%s", out)
+	}
+	if out := kustomize(t, filepath.Join(repoRoot, "deploy/rbac")); !strings.Contains(out, "kind: Namespace") || !strings.Contains(out, "name: tugboat-applier") {
+		t.Errorf("rbac lacks its namespace or roles:\n%s", out)
+	}
+}
+
+// Dogfood: deploy/ is deployable by tugboat. The README's .tugboat.yaml
+// plans overlays/example into a cluster cleanly (every object a server-side
+// dry-run create, no problems), `bot apply` applies and converges it, and
+// the plan after it is empty: no noise.
+func TestDogfoodDeploy(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	copyDeploy(t, repo)
+	writeTree(t, repo, map[string]string{".tugboat.yaml": dogfoodConfig(t)})
+	writeTree(t, dir, map[string]string{
+		"digest.key":  "dogfood-digest-key-dogfood-key32",
+		"server.yaml": "clusters:\n  home:\n    kubeconfig: " + cluster.Kubeconfig() + "\ndigest_key_file: digest.key\n",
+	})
+	cfg := filepath.Join(dir, "server.yaml")
+	// The overlay's Namespace and cluster roles are fixed names: remove
+	// them afterwards (kubectl waits for the Namespace to go), so the next
+	// run plans creates again.
+	t.Cleanup(func() {
+		out, err := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig(), "delete", "--ignore-not-found", "--wait", "--timeout", "2m",
+			"-k", filepath.Join(repo, "deploy/overlays/example")).CombinedOutput()
+		if err != nil {
+			t.Errorf("kubectl delete -k: %v\n%s", err, out)
+		}
+	})
+	args := []string{"--repo", repo, "--config", cfg, "--env", "tugboat", "--repo-name", "acme/platform", "-o", "json"}
+
+	out, stderr, code := botPlan(t, args...)
+	if code != 2 {
+		t.Fatalf("first plan: exit %d, want 2 (changes)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	var doc jsonReport
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Plans[0]
+	if len(p.Problems) != 0 {
+		t.Fatalf("problems planning deploy/overlays/example: %+v", p.Problems)
+	}
+	kinds := map[string]bool{}
+	for _, c := range p.Changes {
+		kinds[c.Kind] = true
+	}
+	for _, k := range []string{"Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service", "NetworkPolicy"} {
+		if !kinds[k] {
+			t.Errorf("the plan has no %s", k)
+		}
+	}
+	if p.Counts.Create != len(p.Changes) || p.Counts.Update+p.Counts.Delete != 0 {
+		t.Errorf("counts %+v for %d changes, want only creates", p.Counts, len(p.Changes))
+	}
+
+	applyOut, applyErr, code := botApply(t, "--repo", repo, "--config", cfg, "--env", "tugboat", "--repo-name", "acme/platform", "--yes")
+	if code != 0 || !strings.Contains(applyOut, "result: converged") {
+		t.Fatalf("bot apply: exit %d\nstdout:\n%s\nstderr:\n%s", code, applyOut, applyErr)
+	}
+	d, err := cluster.Client().AppsV1().Deployments("tugboat-system").Get(context.Background(), "tugboat", metav1.GetOptions{})
+	if err != nil || d.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/tugboat:v0.1.0" {
+		t.Fatalf("tugboat's Deployment not applied: %v", err)
+	}
+
+	out, stderr, code = botPlan(t, args...)
+	if code != 0 {
+		t.Errorf("plan after the apply: exit %d, want 0 (no changes)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+}
