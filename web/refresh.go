@@ -28,6 +28,9 @@ const (
 	clusterTimeout = 10 * time.Second
 	// githubTimeout bounds one GitHub read in a refresh.
 	githubTimeout = 20 * time.Second
+	// githubRetry spaces the reads GitHub failed: a repository the app is
+	// no longer installed on must not cost a request every refresh.
+	githubRetry = time.Minute
 	// MaxDeploys is how many deploys the status page lists.
 	MaxDeploys = 10
 )
@@ -224,10 +227,11 @@ func (r *Refresher) repoInfo(ctx context.Context, repo string, now time.Time) Re
 	info, err := r.GitHub.Repository(gctx, repo)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("repo", repo).Msg("status pages: could not read the repository's visibility")
-		if ok {
-			return c.info
+		if !ok {
+			c.info = RepoInfo{Private: true}
 		}
-		return RepoInfo{Private: true}
+		r.repos[k] = repoCache{info: c.info, at: now.Add(githubRetry - ttl)}
+		return c.info
 	}
 	r.repos[k] = repoCache{info: info, at: now}
 	return info
@@ -251,6 +255,7 @@ func (r *Refresher) deployments(ctx context.Context, e *EnvState, now time.Time)
 	deps, err := r.GitHub.Deployments(gctx, e.Repo, e.Env, MaxDeploys)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("repo", e.Repo).Str("env", e.Env).Msg("status pages: could not list the Deployments")
+		r.deploy[k] = deployCache{of: of, deps: c.deps, at: now.Add(githubRetry - ttl)}
 		return c.deps
 	}
 	r.deploy[k] = deployCache{of: of, deps: deps, at: now}

@@ -58,9 +58,17 @@ func TestVisibilityCachedAndFailsClosed(t *testing.T) {
 	if r := w.get("/badges/acme/app/staging.svg?token=" + BadgeToken(w.key, "acme/app", "staging")); r.status != 200 {
 		t.Errorf("visibility unknown: badge with its token answered %d", r.status)
 	}
+	// A failed read is not repeated every refresh, but after a minute.
+	calls := w.gh.calls.Load()
+	w.clock.add(DefaultRefreshInterval)
+	w.refresh()
+	if n := w.gh.calls.Load() - calls; n != 0 {
+		t.Errorf("the refresh after a failure made %d GitHub calls, want 0", n)
+	}
 	w.gh.mu.Lock()
 	w.gh.fail = false
 	w.gh.mu.Unlock()
+	w.clock.add(time.Minute)
 	w.refresh()
 	if r := w.get("/badges/acme/app/staging.svg"); r.status != 200 {
 		t.Fatalf("public repository: %d", r.status)

@@ -65,6 +65,8 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info().Str("address", ln.Addr().String()).Str("app", app.slug).Msg("serving GitHub webhooks")
+	// The badges and status pages are served from memory; this keeps it fresh.
+	go app.pages.refresher.Run(ctx)
 	// Applies a stopped predecessor left in progress are concluded beside
 	// serving: waiting for their mutexes takes up to a lease duration.
 	concluded := make(chan struct{})

@@ -32,6 +32,8 @@ type app struct {
 	// concludeInterrupted concludes what a stopped predecessor left in
 	// progress; serve runs it in the background once serving.
 	concludeInterrupted func(ctx context.Context) error
+	// pages are the badges and status pages; serve runs their refresher.
+	pages *pages
 }
 
 // maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
@@ -104,8 +106,10 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
 	mux.Handle("GET /readyz", readyz(clusters))
 	mux.Handle("GET /metrics", metricsHandler(reg))
+	pg := wirePages(cfg, factory, clusters, key)
+	pg.mount(mux, cfg.Web.StatusToken)
 	return &app{handler: mux, scheduler: sched, slug: slug,
-		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }, pages: pg}, nil
 }
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may
