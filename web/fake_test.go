@@ -48,11 +48,17 @@ func (f *fakeClusters) Records(_ context.Context, cluster string) ([]kube.ApplyS
 	return append([]kube.ApplySetRecord(nil), f.recs[cluster]...), nil
 }
 
-func (f *fakeClusters) Lock(_ context.Context, cluster string, set kube.ApplySet) (*kube.LockInfo, error) {
+func (f *fakeClusters) Locks(_ context.Context, cluster string) (map[kube.ApplySet]kube.LockInfo, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.locks[set.Repo+"/"+set.Env], nil
+	out := map[kube.ApplySet]kube.LockInfo{}
+	for _, r := range f.recs[cluster] {
+		if l := f.locks[r.Set.Repo+"/"+r.Set.Env]; l != nil {
+			out[r.Set] = *l
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeClusters) set(cluster string, recs ...kube.ApplySetRecord) {

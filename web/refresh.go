@@ -176,13 +176,18 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	r.snap.Store(snap)
 }
 
-// readCluster reads one cluster's records and locks.
+// readCluster reads one cluster's records and locks: two requests.
 func (r *Refresher) readCluster(ctx context.Context, name string) ([]*EnvState, error) {
 	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
 	defer cancel()
 	recs, err := r.Clusters.Records(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	locks, err := r.Clusters.Locks(ctx, name)
+	if err != nil {
+		// Locks are a detail of the page; the records still count.
+		zerolog.Ctx(ctx).Warn().Err(err).Str("cluster", name).Msg("status pages: could not list the locks")
 	}
 	now := r.now()
 	out := make([]*EnvState, 0, len(recs))
@@ -198,12 +203,9 @@ func (r *Refresher) readCluster(ctx context.Context, name string) ([]*EnvState, 
 				e.Problem += ": " + e.Drift.Message
 			}
 		}
-		lock, err := r.Clusters.Lock(ctx, name, rec.Set)
-		if err != nil {
-			// The lock is a detail of the page; the record still counts.
-			zerolog.Ctx(ctx).Debug().Err(err).Str("cluster", name).Str("repo", rec.Set.Repo).Str("env", rec.Set.Env).Msg("status pages: could not read the lock")
+		if l, ok := locks[rec.Set]; ok {
+			e.Lock = &l
 		}
-		e.Lock = lock
 		out = append(out, e)
 	}
 	return out, nil

@@ -15,8 +15,8 @@ type Clusters interface {
 	Names() []string
 	// Records lists the ApplySet records in one cluster (kube.ListRecords).
 	Records(ctx context.Context, cluster string) ([]kube.ApplySetRecord, error)
-	// Lock reads an environment's PR lock (kube.ReadLock): nil when free.
-	Lock(ctx context.Context, cluster string, set kube.ApplySet) (*kube.LockInfo, error)
+	// Locks lists the held PR locks in one cluster (kube.ListLocks).
+	Locks(ctx context.Context, cluster string) (map[kube.ApplySet]kube.LockInfo, error)
 }
 
 // GitHub is what the web pages read from GitHub. cmd/bot implements it

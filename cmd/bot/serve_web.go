@@ -54,12 +54,12 @@ func (k kubeRecords) Records(ctx context.Context, cluster string) ([]kube.ApplyS
 	return kube.ListRecords(ctx, c)
 }
 
-func (k kubeRecords) Lock(ctx context.Context, cluster string, set kube.ApplySet) (*kube.LockInfo, error) {
+func (k kubeRecords) Locks(ctx context.Context, cluster string) (map[kube.ApplySet]kube.LockInfo, error) {
 	c, err := k.r.Cluster(cluster)
 	if err != nil {
 		return nil, err
 	}
-	return kube.ReadLock(ctx, c, set)
+	return kube.ListLocks(ctx, c)
 }
 
 // ghPages is web.GitHub over package gh: each repository read as the
