@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestRepoStatusPage(t *testing.T) {
 	}
 	staging := page[strings.Index(page, `id="env-staging"`):]
 	staging = staging[:strings.Index(staging, "</section>")]
-	if n := strings.Count(staging, "<tr><td>2026-"); n != MaxDeploys {
+	if n := strings.Count(staging, `<tr><td class="nowrap">2026-`); n != MaxDeploys {
 		t.Errorf("staging lists %d deploys, want the last %d", n, MaxDeploys)
 	}
 	if strings.Contains(page, "<script") || strings.Contains(page, "<b>not") {
@@ -148,5 +149,18 @@ func TestStatusPageEscapes(t *testing.T) {
 	}
 	if !strings.Contains(page, "&lt;img src=x onerror=alert(1)&gt;") {
 		t.Errorf("the failure message is not shown escaped")
+	}
+}
+
+// Without a status token configured, /status is closed to everyone.
+func TestAllStatusClosedWithoutToken(t *testing.T) {
+	w := statusWorld(t)
+	h := RequireToken("", w.h.Admin())
+	for _, q := range []string{"", "?token="} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/status"+q, nil))
+		if rec.Code != 404 || strings.Contains(rec.Body.String(), "acme/") {
+			t.Errorf("/status%s without a configured token: %d", q, rec.Code)
+		}
 	}
 }
