@@ -120,12 +120,18 @@ func (h *Handler) repoURL(rs *RepoState) string {
 	return h.o.WebURL + "/" + rs.Name
 }
 
+// pageURL is the repository's status page, with its token when private.
+func (h *Handler) pageURL(rs *RepoState) string {
+	u := h.o.PublicURL + "/status/" + rs.Name
+	if rs.Private {
+		u += "?token=" + StatusToken(h.o.BadgeKey, rs.Name)
+	}
+	return u
+}
+
 func (h *Handler) repoView(rs *RepoState, now time.Time) repoView {
 	base := h.repoURL(rs)
-	v := repoView{Name: rs.Name, URL: base, Private: rs.Private, Page: h.o.PublicURL + "/status/" + rs.Name}
-	if rs.Private {
-		v.Page += "?token=" + StatusToken(h.o.BadgeKey, rs.Name)
-	}
+	v := repoView{Name: rs.Name, URL: base, Private: rs.Private, Page: h.pageURL(rs)}
 	for _, e := range rs.Envs {
 		v.Envs = append(v.Envs, h.envView(rs, e, base, now))
 	}
@@ -174,7 +180,7 @@ func (h *Handler) envView(rs *RepoState, e *EnvState, base string, now time.Time
 	if rs.Private {
 		v.Badge += "?token=" + BadgeToken(h.o.BadgeKey, rs.Name, e.Env)
 	}
-	v.BadgeMarkdown = fmt.Sprintf("[![%s](%s)](%s)", e.Env, v.Badge, h.o.PublicURL+"/status/"+rs.Name)
+	v.BadgeMarkdown = fmt.Sprintf("[![%s](%s)](%s)", e.Env, v.Badge, h.pageURL(rs))
 	v.Deploys = deploysView(e, base)
 	return v
 }

@@ -97,8 +97,9 @@ func TestPrivateStatusPageToken(t *testing.T) {
 	}
 	// The page's badge snippet carries the badge's own token, which works.
 	badge := "/badges/acme/secret/prod.svg?token=" + BadgeToken(w.key, "acme/secret", "prod")
-	if !strings.Contains(r.body, "https://tugboat.example.com"+badge) {
-		t.Errorf("private page lacks the tokened badge URL")
+	snippet := "[![prod](https://tugboat.example.com" + badge + ")](https://tugboat.example.com/status/acme/secret?token=" + StatusToken(w.key, "acme/secret") + ")"
+	if !strings.Contains(r.body, snippet) {
+		t.Errorf("private page lacks the tokened badge snippet %s", snippet)
 	}
 	if b := w.get(badge); b.status != 200 {
 		t.Errorf("the page's badge URL answered %d", b.status)
