@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strings"
 )
 
 // Badge is what a badge says: shields.io's endpoint schema in JSON, a
@@ -70,7 +71,7 @@ func (b Badge) SVG() []byte {
 	if color == "" {
 		color = colorHex["lightgrey"]
 	}
-	label, msg := html.EscapeString(b.Label), html.EscapeString(b.Message)
+	label, msg := xmlText(b.Label), xmlText(b.Message)
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="%s: %s">`, total, badgeHeight, label, msg)
 	fmt.Fprintf(&buf, `<title>%s: %s</title>`, label, msg)
@@ -88,6 +89,19 @@ func (b Badge) SVG() []byte {
 	text(lbox*10+mbox*10/2, mw, msg)
 	buf.WriteString(`</g></svg>`)
 	return buf.Bytes()
+}
+
+// xmlText escapes s for XML text and attributes. Characters XML 1.0 does
+// not allow even escaped (most control characters, which a URL can carry
+// as %01) become U+FFFD, so every badge is a well-formed image.
+func xmlText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+			return r
+		}
+		return '\uFFFD'
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return html.EscapeString(s)
 }
 
 // textWidth is the width in pixels of s in Verdana 11 px, rounded up.

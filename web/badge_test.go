@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -288,4 +289,25 @@ func TestBadgeFloodMakesNoBackendCalls(t *testing.T) {
 	if c, g := w.clusters.calls.Load(), w.gh.calls.Load(); c != clusterCalls || g != ghCalls {
 		t.Errorf("%d requests made %d cluster and %d GitHub calls, want none", n, c-clusterCalls, g-ghCalls)
 	}
+}
+
+// Whatever a URL or a record holds, the badge is well-formed XML that
+// shows it (control characters replaced), in boxes as wide as the text.
+func FuzzBadgeSVG(f *testing.F) {
+	for _, s := range []string{"staging", "<script>", "a&b", "\x01", "\xff\xfe", "ü-prod", `"'`, "]]>"} {
+		f.Add(s, "converged abc1234")
+	}
+	f.Fuzz(func(t *testing.T, label, msg string) {
+		body := string(Badge{Label: label, Message: msg, Color: "blue"}.SVG())
+		texts := svgTexts(t, body)
+		if len(texts) != 4 || texts[0] != texts[1] || texts[2] != texts[3] {
+			t.Fatalf("texts = %q", texts)
+		}
+		clean := func(s string) string { return html.UnescapeString(xmlText(s)) }
+		// encoding/xml turns \r and \r\n into \n, as XML parsers must.
+		norm := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n") }
+		if texts[0] != norm(clean(label)) || texts[2] != norm(clean(msg)) {
+			t.Errorf("texts = %q, want %q and %q", texts, clean(label), clean(msg))
+		}
+	})
 }
