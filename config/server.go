@@ -30,6 +30,8 @@ type Server struct {
 	DigestKeyFile string `yaml:"digest_key_file"`
 	// App is the GitHub App's part (server_app.go).
 	App `yaml:",inline"`
+	// Web configures the badges and status pages (server_web.go).
+	Web Web `yaml:"web"`
 }
 
 // Cluster says how to reach one cluster: a kubeconfig (optionally one of
@@ -107,6 +109,7 @@ func ParseServer(data []byte, file string) (*Server, error) {
 		}
 	}
 	p.checkClusters(&s, root)
+	p.checkWeb(&s, root)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
 		return nil, p.errs

@@ -134,6 +134,7 @@ func LoadServerApp(file string) (*Server, error) {
 	if v := os.Getenv(DigestKeyFileEnv); v != "" {
 		s.DigestKeyFile = v
 	}
+	s.Web.statusTokenFromEnv()
 	var errs Errors
 	bad := func(format string, args ...any) {
 		errs = append(errs, Error{File: file, Message: fmt.Sprintf(format, args...)})

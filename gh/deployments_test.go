@@ -162,3 +162,45 @@ func TestDeploymentsOfAndForRepo(t *testing.T) {
 		t.Errorf("ForRepo of a repository without the app: %v, want not found", err)
 	}
 }
+
+// RecentDeployments lists an environment's newest deployments, newest
+// first, with their payload's commit and PR and their latest state, and no
+// more than asked for.
+func TestRecentDeployments(t *testing.T) {
+	s, c, repo := emulated(t)
+	ctx := context.Background()
+	sha := s.HeadSHA("acme/infra", "main")
+	var ids []int64
+	for i := range 4 {
+		id, err := c.CreateDeployment(ctx, repo, Deployment{Ref: sha, Environment: "staging", Description: "apply " + string(rune('a'+i)),
+			Payload: map[string]any{"commit": "c" + string(rune('a'+i)), "pull_request": i + 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := c.CreateDeployment(ctx, repo, Deployment{Ref: sha, Environment: "prod", Payload: "not an object"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetDeploymentStatus(ctx, repo, ids[3], DeploymentStatus{State: "success", LogURL: "https://gh.example/runs/9"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.RecentDeployments(ctx, repo, "staging", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != ids[3] || got[2].ID != ids[1] {
+		t.Fatalf("recent = %+v, want the last 3 of staging, newest first", got)
+	}
+	d := got[0]
+	if d.Commit != "cd" || d.PR != 4 || d.State != "success" || d.LogURL != "https://gh.example/runs/9" || d.Description != "apply d" || d.SHA != sha || d.Created.IsZero() {
+		t.Errorf("newest = %+v", d)
+	}
+	if got[1].State != "" {
+		t.Errorf("a deployment without status has state %q", got[1].State)
+	}
+	prod, err := c.RecentDeployments(ctx, repo, "prod", 10)
+	if err != nil || len(prod) != 1 || prod[0].Commit != "" || prod[0].PR != 0 {
+		t.Errorf("prod = %+v, %v", prod, err)
+	}
+}

@@ -3,6 +3,7 @@
 //	bot plan     preview the plan of a repository checkout against the clusters
 //	bot apply    apply a checkout's plan and wait until it has converged
 //	bot serve    run the GitHub App
+//	bot badge-url  print an environment's badge URL
 //
 // A hidden `__render` subcommand is the sandboxed render child the bot
 // re-executes itself as (see planner.Renderer).
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stderr)
 	case "apply":
 		return runApply(ctx, args[1:], stdout, stderr)
+	case "badge-url":
+		return runBadgeURL(args[1:], stdout, stderr)
 	case renderSubcommand:
 		if err := planner.RunRenderChild(stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -65,6 +68,7 @@ commands:
   plan    show what applying a repository checkout would change in its environments
   apply   apply a checkout's plan, prune, and wait until it has converged (disaster recovery, local use)
   serve   run the GitHub App: webhooks in, plans out (--config server.yaml)
+  badge-url  print an environment's badge URL, with its token (--config server.yaml OWNER/REPO ENV)
 
 Run "bot <command> -h" for a command's flags.
 `)

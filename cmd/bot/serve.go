@@ -62,6 +62,8 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	srv.serve(errc)
 	go app.health.run(ctx)
 	log.Info().Str("address", srv.public.addr).Str("admin_address", srv.admin.addr).Str("app", app.slug).Msg("serving GitHub webhooks")
+	// The badges and status pages are served from memory; this keeps it fresh.
+	go app.pages.refresher.Run(ctx)
 	// Applies a stopped predecessor left in progress are concluded beside
 	// serving: waiting for their mutexes takes up to a lease duration.
 	concluded := make(chan struct{})

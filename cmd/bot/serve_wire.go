@@ -34,6 +34,8 @@ type app struct {
 	// concludeInterrupted concludes what a stopped predecessor left in
 	// progress; serve runs it in the background once serving.
 	concludeInterrupted func(ctx context.Context) error
+	// pages are the badges and status pages; serve runs their refresher.
+	pages *pages
 }
 
 // wire builds the server from its config: GitHub clients, planner, ops,
@@ -104,8 +106,10 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 
 	h := newHealth(reg, func(ctx context.Context) error { _, err := factory.AppSlug(ctx); return err }, clusters, probeInterval)
 	rt := newRoutes(withLogger(*zerolog.Ctx(ctx), gate), h, reg)
+	pg := wirePages(cfg, factory, clusters, key)
+	pg.mount(rt, cfg.Web.StatusToken)
 	return &app{routes: rt, health: h, scheduler: sched, slug: slug,
-		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }, pages: pg}, nil
 }
 
 // probeInterval is how often GitHub and the clusters are probed.
