@@ -30,6 +30,8 @@ type App struct {
 	// without write access. Off by default: a plan dry-runs against the live
 	// clusters and shows what runs there.
 	AllowForkPlans bool `yaml:"allow_fork_plans"`
+	// Drift configures drift detection (server_drift.go).
+	Drift Drift `yaml:"drift"`
 }
 
 // Queue sizes the webhook queue.
@@ -182,6 +184,9 @@ func LoadServerApp(file string) (*Server, error) {
 	if a.Queue.Size < 0 || a.Queue.Workers < 0 {
 		bad("queue: size and workers must be positive")
 	}
+	if a.Drift.Interval < 0 || a.Drift.Concurrency < 0 {
+		bad("drift: interval and concurrency must be positive")
+	}
 	for _, pattern := range a.AllowedRepositories {
 		if err := checkRepoPattern(pattern); err != nil {
 			bad("allowed_repositories: %v", err)
@@ -219,6 +224,7 @@ func (a *App) applyDefaults() {
 	if a.LogLevel == "" {
 		a.LogLevel = DefaultLogLevel
 	}
+	a.Drift.applyDefaults()
 }
 
 // Allowed reports whether the bot serves repository "owner/name".

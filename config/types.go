@@ -55,6 +55,11 @@ type Environment struct {
 	// URL is where the environment is reached (an http or https URL),
 	// shown as its GitHub Deployments' environment_url; "" for none.
 	URL string
+	// Drift is how often drift detection checks the environment; 0 means
+	// the server's drift.interval.
+	Drift time.Duration
+	// DriftOff turns drift detection off for the environment (`drift: off`).
+	DriftOff bool
 }
 
 // Applier is one entry of an environment's appliers: a person (Login) or,
