@@ -128,3 +128,18 @@ func TestDriftStatusAndNotes(t *testing.T) {
 		renderMarkdown(t, c.got)
 	}
 }
+
+func TestHealNotes(t *testing.T) {
+	at := time.Date(2026, 12, 2, 4, 35, 10, 0, time.UTC)
+	if got := HealWaiting(at); !strings.Contains(got, "waits until 04:35:10 UTC") {
+		t.Errorf("HealWaiting = %q", got)
+	}
+	if got := HealInProgress("main@4f2a9c1"); !strings.Contains(got, "re-applies main@4f2a9c1") {
+		t.Errorf("HealInProgress = %q", got)
+	}
+	got := HealNotDoneComment("prod", "acme/platform#12 holds the lock of prod")
+	if !strings.Contains(got, "`prod` was not healed**: acme/platform#12 holds the lock") {
+		t.Errorf("HealNotDoneComment = %q", got)
+	}
+	renderMarkdown(t, got)
+}
