@@ -32,6 +32,8 @@ type app struct {
 	// concludeInterrupted concludes what a stopped predecessor left in
 	// progress; serve runs it in the background once serving.
 	concludeInterrupted func(ctx context.Context) error
+	// drift runs drift rounds until its context ends (serve_drift.go).
+	drift func(ctx context.Context)
 }
 
 // maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
@@ -83,7 +85,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 		State:   state, Records: state,
 	}
 	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
-		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg)})
+		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg),
+		Clients: factory, Drift: ops.DriftOptions{Interval: cfg.Drift.Interval, Concurrency: cfg.Drift.Concurrency}})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
@@ -105,7 +108,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	mux.Handle("GET /readyz", readyz(clusters))
 	mux.Handle("GET /metrics", metricsHandler(reg))
 	return &app{handler: mux, scheduler: sched, slug: slug,
-		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) },
+		drift:               func(ctx context.Context) { runDrift(ctx, o, cfg.Drift.Interval) }}, nil
 }
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may
