@@ -44,7 +44,9 @@ func (inProcess) Render(_ context.Context, repo fs.FS, env config.Environment) (
 	return objs, probs, nil
 }
 
-func envOn(name, cluster string) config.Environment { return config.Environment{Name: name, Cluster: cluster} }
+func envOn(name, cluster string) config.Environment {
+	return config.Environment{Name: name, Cluster: cluster}
+}
 
 type driftWorld struct {
 	t       *testing.T
@@ -456,7 +458,9 @@ func TestDriftBogusCommitNeverApplied(t *testing.T) {
 // check, give or take a quarter for the ticker's jitter.
 func TestDriftDue(t *testing.T) {
 	start := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
-	rec := func(last time.Time) kube.ApplySetRecord { return kube.ApplySetRecord{Drift: kube.DriftStatus{Time: last}} }
+	rec := func(last time.Time) kube.ApplySetRecord {
+		return kube.ApplySetRecord{Drift: kube.DriftStatus{Time: last}}
+	}
 	for _, c := range []struct {
 		last time.Time
 		want bool
