@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugboatops/tugboat/internal/githubtest"
+)
+
+// webDeployment is a plain two-replica Deployment (no ignore rule on its
+// replicas: scaling it by hand is drift).
+const webDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: example/web:1
+`
+
+// TestDriftIssueFromScalingByHand: the real bot with a short drift
+// interval deploys prod on a push to main; someone scales the Deployment
+// by hand → a drift issue is opened with the diff and tugboat/drift/prod
+// fails; scaled back → the issue is closed and the status succeeds.
+func TestDriftIssueFromScalingByHand(t *testing.T) {
+	w := newWorld(t, options{extraConfig: "drift: {interval: 2s}\n"})
+	pushed := w.gh.Commit(w.repo, "main", map[string]string{
+		".tugboat.yaml":        strings.Replace(baseFiles(w.ns)[".tugboat.yaml"], "    path: deploy/prod\n", "    path: deploy/prod\n    requires: []\n", 1),
+		"deploy/prod/web.yaml": webDeployment,
+	}, "add web")
+	w.waitStatus(pushed, "tugboat/apply/prod", "success", 2*time.Minute)
+	w.waitStatus(pushed, "tugboat/drift/prod", "success", time.Minute)
+
+	scale := func(n int) {
+		t.Helper()
+		patch := fmt.Sprintf(`{"spec": {"replicas": %d}}`, n)
+		if _, err := prod.Client().AppsV1().Deployments(w.ns).Patch(context.Background(), "web", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scale(5)
+	var issue githubtest.Issue
+	w.waitFor("a drift issue", time.Minute, func() bool {
+		for _, is := range w.gh.Issues(w.repo) {
+			if is.State == "open" {
+				issue = is
+				return true
+			}
+		}
+		return false
+	})
+	if want := "Drift in prod: 1 object differs from main@" + pushed[:7]; issue.Title != want ||
+		len(issue.Labels) != 1 || issue.Labels[0] != "tugboat/drift" {
+		t.Errorf("issue %q %v, want %q labelled tugboat/drift", issue.Title, issue.Labels, want)
+	}
+	for _, want := range []string{"Deployment " + w.ns + "/web", "-  replicas: 5", "+  replicas: 2"} {
+		if !strings.Contains(issue.Body, want) {
+			t.Errorf("issue body lacks %q:\n%s", want, issue.Body)
+		}
+	}
+	w.waitStatus(pushed, "tugboat/drift/prod", "failure", time.Minute)
+
+	// Several more rounds while drifted: still one issue, one failure.
+	time.Sleep(5 * time.Second)
+	scale(2)
+	w.waitFor("the drift issue closed", time.Minute, func() bool {
+		iss := w.gh.Issues(w.repo)
+		return len(iss) == 1 && iss[0].State == "closed"
+	})
+	cs := w.gh.Comments(w.repo, issue.Number)
+	if len(cs) == 0 || !strings.Contains(cs[len(cs)-1].Body, "No more drift in `prod`") {
+		t.Errorf("closing comment missing: %+v", cs)
+	}
+	w.waitStatus(pushed, "tugboat/drift/prod", "success", time.Minute)
+	var drift []string
+	for _, s := range w.gh.Statuses(w.repo, pushed) {
+		if s.Context == "tugboat/drift/prod" {
+			drift = append(drift, s.State)
+		}
+	}
+	if strings.Join(drift, ",") != "success,failure,success" {
+		t.Errorf("tugboat/drift/prod statuses = %v, want one per change of state", drift)
+	}
+}
