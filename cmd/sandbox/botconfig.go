@@ -42,9 +42,10 @@ public_url: http://127.0.0.1:%[4]d
 address: 127.0.0.1:%[4]d
 allowed_repositories: [%[6]s]
 log_level: debug
+drift: {interval: %[7]s}
 clusters:
 %[5]sdigest_key_file: digest.key
-`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName))
+`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName, driftInterval))
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return "", fmt.Errorf("write %s: %w", name, err)
