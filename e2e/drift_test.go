@@ -38,6 +38,13 @@ spec:
 // fails; scaled back → the issue is closed and the status succeeds.
 func TestDriftIssueFromScalingByHand(t *testing.T) {
 	w := newWorld(t, options{extraConfig: "drift: {interval: 2s}\n"})
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, is := range w.gh.Issues(w.repo) {
+				t.Logf("issue #%d %s %q:\n%s", is.Number, is.State, is.Title, is.Body)
+			}
+		}
+	})
 	pushed := w.gh.Commit(w.repo, "main", map[string]string{
 		".tugboat.yaml":        strings.Replace(baseFiles(w.ns)[".tugboat.yaml"], "    path: deploy/prod\n", "    path: deploy/prod\n    requires: []\n", 1),
 		"deploy/prod/web.yaml": webDeployment,
@@ -72,7 +79,8 @@ func TestDriftIssueFromScalingByHand(t *testing.T) {
 			t.Errorf("issue body lacks %q:\n%s", want, issue.Body)
 		}
 	}
-	w.waitStatus(pushed, "tugboat/drift/prod", "failure", time.Minute)
+	// The issue is opened first, then the status linking it is posted.
+	w.waitDriftStatus(pushed, "failure")
 
 	// Several more rounds while drifted: still one issue, one failure.
 	time.Sleep(5 * time.Second)
@@ -85,7 +93,7 @@ func TestDriftIssueFromScalingByHand(t *testing.T) {
 	if len(cs) == 0 || !strings.Contains(cs[len(cs)-1].Body, "No more drift in `prod`") {
 		t.Errorf("closing comment missing: %+v", cs)
 	}
-	w.waitStatus(pushed, "tugboat/drift/prod", "success", time.Minute)
+	w.waitDriftStatus(pushed, "success")
 	var drift []string
 	for _, s := range w.gh.Statuses(w.repo, pushed) {
 		if s.Context == "tugboat/drift/prod" {
@@ -95,4 +103,20 @@ func TestDriftIssueFromScalingByHand(t *testing.T) {
 	if strings.Join(drift, ",") != "success,failure,success" {
 		t.Errorf("tugboat/drift/prod statuses = %v, want one per change of state", drift)
 	}
+}
+
+// waitDriftStatus waits until the newest tugboat/drift/prod on sha is
+// state (a drift round reports the issue first, then the status).
+func (w *world) waitDriftStatus(sha, state string) {
+	w.t.Helper()
+	w.waitFor("tugboat/drift/prod "+state, time.Minute, func() bool {
+		var newest *githubtest.Status
+		for _, s := range w.gh.Statuses(w.repo, sha) {
+			if s.Context == "tugboat/drift/prod" && (newest == nil || s.ID > newest.ID) {
+				s := s
+				newest = &s
+			}
+		}
+		return newest != nil && newest.State == state
+	})
 }
