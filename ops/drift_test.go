@@ -76,6 +76,13 @@ environments:
     namespace: %[1]s
     apply: auto
     requires: []
+  quiet:
+    cluster: test
+    path: deploy/quiet
+    namespace: %[1]s
+    requires: []
+    ignore:
+      - {kind: ConfigMap, name: quiet-settings, paths: [/data/color]}
 `
 
 func newDriftWorld(t *testing.T) *driftWorld {
@@ -86,9 +93,10 @@ func newDriftWorld(t *testing.T) *driftWorld {
 	w.repo = splitFullName(w.full)
 	w.gh = githubtest.New(t, githubtest.WithLogf(func(string, ...any) {}))
 	w.gh.CreateRepo(w.full, githubtest.RepoOptions{Files: map[string]string{
-		".tugboat.yaml":        fmt.Sprintf(driftConfig, w.ns),
-		"deploy/prod/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prod-settings}\ndata: {color: blue, size: m}\n",
-		"deploy/auto/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: auto-settings}\ndata: {color: blue}\n",
+		".tugboat.yaml":         fmt.Sprintf(driftConfig, w.ns),
+		"deploy/prod/app.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prod-settings}\ndata: {color: blue, size: m}\n",
+		"deploy/auto/app.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: auto-settings}\ndata: {color: blue}\n",
+		"deploy/quiet/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: quiet-settings}\ndata: {color: blue, size: m}\n",
 	}})
 	w.gh.CreateInstallation("acme")
 	app := w.gh.App()
@@ -109,7 +117,7 @@ func newDriftWorld(t *testing.T) *driftWorld {
 	if err := w.ops.DeployPush(w.ctx(), PushRequest{Client: client, Repo: w.repo, Branch: "main", SHA: w.head, Pusher: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, env := range []string{"prod", "auto"} {
+	for _, env := range []string{"prod", "auto", "quiet"} {
 		if st := w.status("tugboat/apply/" + env); st.State != "success" {
 			t.Fatalf("deploying %s: status %+v", env, st)
 		}
@@ -474,5 +482,26 @@ func TestDriftDue(t *testing.T) {
 		if got := driftDue(rec(c.last), 10*time.Minute, start); got != c.want {
 			t.Errorf("last %v: due %v, want %v", start.Sub(c.last), got, c.want)
 		}
+	}
+}
+
+// TestDriftIgnoreRules: a field an ignore rule leaves to the cluster is
+// not drift; the others of the same object are.
+func TestDriftIgnoreRules(t *testing.T) {
+	w := newDriftWorld(t)
+	w.setData("quiet-settings", `{"color": "red"}`)
+	w.round()
+	if d := w.drift("quiet"); d.State != kube.DriftInSync || len(w.issues()) != 0 {
+		t.Errorf("an ignored field counted as drift: %+v, issues %+v", d, w.issues())
+	}
+	w.setData("quiet-settings", `{"size": "xl"}`)
+	w.round()
+	if d := w.drift("quiet"); d.State != kube.DriftDrifted || d.Objects != 1 {
+		t.Errorf("a field not ignored is not drift: %+v", d)
+	}
+	iss := w.issues()
+	if len(iss) != 1 || !strings.Contains(iss[0].Body, "-  size: xl") ||
+		strings.Contains(iss[0].Body, "+  color") || strings.Contains(iss[0].Body, "-  color") {
+		t.Errorf("issue = %+v, want the size only", iss)
 	}
 }
