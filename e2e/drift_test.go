@@ -120,3 +120,64 @@ func (w *world) waitDriftStatus(sha, state string) {
 		return newest != nil && newest.State == state
 	})
 }
+
+// TestDriftHealedForApplyAuto: an `apply: auto` environment scaled by hand
+// is healed by the real bot: the Deployment is back at its replicas, the
+// drift issue says what was healed and is closed as healed, and the heal
+// is reported like any apply (tugboat/apply/prod, a GitHub Deployment).
+func TestDriftHealedForApplyAuto(t *testing.T) {
+	w := newWorld(t, options{extraConfig: "drift: {interval: 2s}\n"})
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, is := range w.gh.Issues(w.repo) {
+				t.Logf("issue #%d %s %q:\n%s", is.Number, is.State, is.Title, is.Body)
+			}
+		}
+	})
+	pushed := w.gh.Commit(w.repo, "main", map[string]string{
+		".tugboat.yaml":        strings.Replace(baseFiles(w.ns)[".tugboat.yaml"], "    path: deploy/prod\n", "    path: deploy/prod\n    apply: auto\n    requires: []\n", 1),
+		"deploy/prod/web.yaml": webDeployment,
+	}, "add web")
+	w.waitStatus(pushed, "tugboat/apply/prod", "success", 2*time.Minute)
+	w.waitDriftStatus(pushed, "success")
+	deploys := len(w.gh.Deployments(w.repo))
+
+	patch := `{"spec": {"replicas": 4}}`
+	if _, err := prod.Client().AppsV1().Deployments(w.ns).Patch(context.Background(), "web", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the drift healed and its issue closed", 2*time.Minute, func() bool {
+		iss := w.gh.Issues(w.repo)
+		return len(iss) == 1 && iss[0].State == "closed"
+	})
+	d, err := prod.Client().AppsV1().Deployments(w.ns).Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Spec.Replicas != 2 {
+		t.Errorf("web has %d replicas after the heal, want 2", *d.Spec.Replicas)
+	}
+	is := w.gh.Issues(w.repo)[0]
+	var all string
+	for _, c := range w.gh.Comments(w.repo, is.Number) {
+		all += c.Body + "\n"
+	}
+	for _, want := range []string{"prod: healed", "tugboat healed it (`apply: auto`)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the drift issue's comments lack %q:\n%s", want, all)
+		}
+	}
+	if got := len(w.gh.Deployments(w.repo)); got != deploys+1 {
+		t.Errorf("%d GitHub Deployments after the heal, want %d", got, deploys+1)
+	}
+	w.waitDriftStatus(pushed, "success")
+	var apply []string
+	for _, s := range w.gh.Statuses(w.repo, pushed) {
+		if s.Context == "tugboat/apply/prod" {
+			apply = append(apply, s.State)
+		}
+	}
+	if strings.Join(apply, ",") != "pending,success,pending,success" {
+		t.Errorf("tugboat/apply/prod statuses = %v, want the deploy's then the heal's", apply)
+	}
+}
