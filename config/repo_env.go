@@ -136,6 +136,29 @@ var envKeys = []key[*envState]{
 	{name: "url", def: "none",
 		doc:  "where the environment is reached (http or https), linked from its GitHub Deployments",
 		read: readURL},
+	{name: "drift", def: "the server's `drift.interval` (`10m`)",
+		doc:  "how often the cluster is compared with the last applied commit (like `30m`), or `off`; `apply: auto` environments heal what drifted",
+		read: readDrift},
+}
+
+// readDrift reads `drift: 30m` or `drift: off`.
+func readDrift(p *problems, f entry, at string, s *envState) {
+	v, ok := p.str(f.value, at)
+	if !ok {
+		return
+	}
+	if v == "off" {
+		s.env.DriftOff = true
+		return
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		p.add(f.line, "%s: %q is neither a duration (like 10m or 1h) nor off", at, v)
+	case d <= 0:
+		p.add(f.line, "%s: must be positive (or off)", at)
+	}
+	s.env.Drift = d
 }
 
 // reservedEnvNames are tugboat's own check-run and status names

@@ -34,6 +34,8 @@ type App struct {
 	Render Render `yaml:"render"`
 	// Endpoint is the public and admin listeners' part (server_endpoint.go).
 	Endpoint `yaml:",inline"`
+	// Drift configures drift detection (server_drift.go).
+	Drift Drift `yaml:"drift"`
 }
 
 // Queue sizes the webhook queue.
@@ -191,6 +193,9 @@ func LoadServerApp(file string) (*Server, error) {
 	if a.Render.Concurrency < 0 || a.Render.BufferBytes < 0 {
 		bad("render: concurrency and buffer_bytes must be positive")
 	}
+	if a.Drift.Interval < 0 || a.Drift.Concurrency < 0 {
+		bad("drift: interval and concurrency must be positive")
+	}
 	for _, pattern := range a.AllowedRepositories {
 		if err := checkRepoPattern(pattern); err != nil {
 			bad("allowed_repositories: %v", err)
@@ -228,6 +233,7 @@ func (a *App) applyDefaults() {
 	if a.LogLevel == "" {
 		a.LogLevel = DefaultLogLevel
 	}
+	a.Drift.applyDefaults()
 }
 
 // Allowed reports whether the bot serves repository "owner/name".

@@ -58,6 +58,11 @@ type Environment struct {
 	// Policies are the repository's policies (RepoConfig.Policies), which
 	// every object of the environment is checked against.
 	Policies []Policy
+	// Drift is how often drift detection checks the environment; 0 means
+	// the server's drift.interval.
+	Drift time.Duration
+	// DriftOff turns drift detection off for the environment (`drift: off`).
+	DriftOff bool
 }
 
 // Applier is one entry of an environment's appliers: a person (Login) or,

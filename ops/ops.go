@@ -43,6 +43,7 @@ type Ops struct {
 	mu        sync.Mutex
 	plans     *planCache
 	minimized map[string]bool // node ids this process minimized already
+	heals     *healBackoff
 }
 
 // Options configure Ops.
@@ -69,6 +70,12 @@ type Options struct {
 	// estimate of their size (default DefaultPlanCacheBytes).
 	PlanCacheBytes int64
 	Metrics        *Metrics
+	// Clients gives a repository's installation client, for work no
+	// webhook started (drift rounds); *gh.Factory is the real one. Nil:
+	// no drift rounds.
+	Clients RepoClients
+	// Drift configures drift rounds.
+	Drift DriftOptions
 }
 
 // Engines are what Ops drives: the planner, the renderer (to tell which
@@ -97,8 +104,15 @@ func New(e Engines, opts Options) *Ops {
 	if opts.PlanCacheBytes <= 0 {
 		opts.PlanCacheBytes = DefaultPlanCacheBytes
 	}
+	if opts.Drift.Interval <= 0 {
+		opts.Drift.Interval = config.DefaultDriftInterval
+	}
+	if opts.Drift.Concurrency <= 0 {
+		opts.Drift.Concurrency = config.DefaultDriftConcurrency
+	}
 	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, opts: opts,
-		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(opts.PlanCacheBytes), minimized: map[string]bool{}}
+		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(opts.PlanCacheBytes), minimized: map[string]bool{},
+		heals: newHealBackoff()}
 }
 
 // Wait waits for the applies running on the apply pool (at shutdown, after

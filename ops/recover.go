@@ -19,9 +19,10 @@ import (
 // stopped before it could record an outcome.
 const InterruptedMessage = "interrupted — /apply again"
 
-// RecordStore is what concluding interrupted applies needs of the clusters:
-// every environment's record, who holds its apply mutex, and a conditional
-// write of the failure. *KubeState is the real one.
+// RecordStore is what concluding interrupted applies and drift rounds need
+// of the clusters: every environment's record, who holds its apply mutex,
+// a conditional write of the failure, and the drift annotations.
+// *KubeState is the real one.
 type RecordStore interface {
 	// ClusterNames names the clusters records are kept in.
 	ClusterNames() []string
@@ -34,6 +35,9 @@ type RecordStore interface {
 	// FailInterrupted records the apply started as failed with message,
 	// if the record still says that apply is in progress.
 	FailInterrupted(ctx context.Context, env config.Environment, repo string, started kube.Record, message string) (bool, error)
+	// SetDrift records the outcome of a drift check on a set's parent in
+	// a cluster.
+	SetDrift(ctx context.Context, cluster string, set kube.ApplySet, d kube.DriftStatus) error
 }
 
 // RepoClients gives the client of the installation a repository belongs

@@ -165,3 +165,12 @@ func (s *KubeState) FailInterrupted(ctx context.Context, env config.Environment,
 	}
 	return kube.FailInterrupted(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, started, message)
 }
+
+// SetDrift implements RecordStore.
+func (s *KubeState) SetDrift(ctx context.Context, cluster string, set kube.ApplySet, d kube.DriftStatus) error {
+	c, err := s.Clusters.Cluster(cluster)
+	if err != nil {
+		return err
+	}
+	return kube.SetDrift(ctx, c, set, d)
+}

@@ -104,7 +104,7 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 		}
 	}
 	if r.pingErr != nil {
-		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, r.pingErr)})
+		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, r.pingErr), Unreachable: true})
 		return p.finish(plan, red, secrets), nil, red, nil
 	}
 
@@ -120,7 +120,7 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 	plan.Changes = changes
 	plan.Problems = append(plan.Problems, problems...)
 	if unreachable != nil {
-		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, unreachable)})
+		plan.Problems = append(plan.Problems, Problem{Message: unreachableMessage(in.Env.Cluster, unreachable), Unreachable: true})
 	}
 	p.finish(plan, red, secrets)
 	c := plan.Counts()

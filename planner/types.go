@@ -80,6 +80,10 @@ type Problem struct {
 	Source  Location
 	Object  string // ObjectRef.String() when the problem is about one object
 	Message string
+	// Unreachable marks the problem that the cluster did not answer (the
+	// plan is incomplete, not wrong): drift detection reports it as
+	// "unknown", never as drift.
+	Unreachable bool
 	// omitted is set on the last problem of a capped list: how many
 	// problems it stands for (see capProblems).
 	omitted int

@@ -74,6 +74,12 @@ func serve(ctx context.Context, cfg *config.Server) error {
 		}
 	}()
 
+	drifting := make(chan struct{})
+	go func() {
+		defer close(drifting)
+		app.drift(ctx)
+	}()
+
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -81,6 +87,7 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	}
 	log.Info().Msg("shutting down: no new webhooks, draining the queue")
 	<-concluded // ctx has ended: it stops at its next request
+	<-drifting
 	// ctx has ended: the shutdown gets contexts of its own, with the logger.
 	base := log.WithContext(context.Background())
 	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)

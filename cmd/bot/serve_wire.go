@@ -36,6 +36,8 @@ type app struct {
 	concludeInterrupted func(ctx context.Context) error
 	// pages are the badges and status pages; serve runs their refresher.
 	pages *pages
+	// drift runs drift rounds until its context ends (serve_drift.go).
+	drift func(ctx context.Context)
 }
 
 // wire builds the server from its config: GitHub clients, planner, ops,
@@ -87,7 +89,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 		State:   state, Records: state,
 	}
 	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
-		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg)})
+		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg),
+		Clients: factory, Drift: ops.DriftOptions{Interval: cfg.Drift.Interval, Concurrency: cfg.Drift.Concurrency}})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
@@ -109,7 +112,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	pg := wirePages(cfg, factory, clusters, key)
 	pg.mount(rt, cfg.Web.StatusToken)
 	return &app{routes: rt, health: h, scheduler: sched, slug: slug,
-		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }, pages: pg}, nil
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }, pages: pg,
+		drift: func(ctx context.Context) { runDrift(ctx, o, cfg.Drift.Interval) }}, nil
 }
 
 // probeInterval is how often GitHub and the clusters are probed.

@@ -48,9 +48,10 @@ address: 127.0.0.1:%[4]d
 admin_address: 127.0.0.1:%[7]d
 allowed_repositories: [%[6]s]
 log_level: debug
+drift: {interval: %[8]s}
 clusters:
 %[5]sdigest_key_file: digest.key
-`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName, adminPort))
+`, s.GitHub.URL(), app.ID, app.WebhookSecret, port, clusters.String(), repoName, adminPort, driftInterval))
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return "", fmt.Errorf("write %s: %w", name, err)

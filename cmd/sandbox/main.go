@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f flags
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&f.script, "script", false, "run non-interactively: plan, approve, /apply staging, merge, checking each step, then exit")
+	fs.BoolVar(&f.script, "script", false, "run non-interactively: plan, approve, /apply staging, merge, drift, checking each step, then exit")
 	fs.BoolVar(&f.push, "push", false, "push the running sandbox's working copy (DIR/pr-branch) to its pull request")
 	fs.StringVar(&f.message, "m", "", "commit message for --push")
 	fs.StringVar(&f.dir, "dir", "", "state directory (default .cache/sandbox in the checkout)")

@@ -90,6 +90,7 @@ func (s *Sandbox) runScript(ctx context.Context) error {
 		{"bob's /apply staging: staging converges at web 1.6.0", s.checkApplyStaging},
 		{"alice approves and merges: prod converges at web 1.5.0 with four api replicas", s.checkMergeDeploysProd},
 		{"the pull request page shows the apply statuses, Deployments and result comments", s.checkAppliedPage},
+		{"prod's api scaled by hand: a drift issue opens; scaled back: it closes", s.checkDrift},
 		{"no Secret value anywhere on GitHub", s.checkNoSecrets},
 	}
 	if err := s.contractFailures(); err != nil {
@@ -306,6 +307,15 @@ func (s *Sandbox) checkNoSecrets(context.Context) error {
 		for _, st := range s.GitHub.Statuses(repoName, sha) {
 			texts = append(texts, st.Description)
 		}
+	}
+	for _, is := range s.GitHub.Issues(repoName) {
+		texts = append(texts, is.Title, is.Body)
+		for _, c := range s.GitHub.Comments(repoName, is.Number) {
+			texts = append(texts, c.Body)
+		}
+	}
+	for _, st := range s.GitHub.Statuses(repoName, s.GitHub.HeadSHA(repoName, "main")) {
+		texts = append(texts, st.Description)
 	}
 	for _, d := range s.GitHub.Deployments(repoName) {
 		texts = append(texts, d.Description, fmt.Sprint(d.Payload))

@@ -105,7 +105,7 @@ func (s *Server) createIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	rp.issues[is.number] = is
 	s.mu.Unlock()
-	s.emitIssue(rp, is, "opened", is.author)
+	s.emitIssue(rp, is, "opened", is.author, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, s.issueJSON(rp, is, nil))
@@ -177,12 +177,17 @@ func (s *Server) updateIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	action := "edited"
-	if in.Title != nil {
-		is.title = *in.Title
+	edited, stateAction := false, ""
+	// GitHub's "edited" event says what changed (changes.title.from,
+	// changes.body.from); an edit that changes neither sends none.
+	changes := obj{}
+	if in.Title != nil && *in.Title != is.title {
+		changes["title"] = obj{"from": is.title}
+		is.title, edited = *in.Title, true
 	}
-	if in.Body != nil {
-		is.body = *in.Body
+	if in.Body != nil && *in.Body != is.body {
+		changes["body"] = obj{"from": is.body}
+		is.body, edited = *in.Body, true
 	}
 	if in.Labels != nil {
 		is.labels = in.Labels
@@ -190,14 +195,20 @@ func (s *Server) updateIssue(w http.ResponseWriter, r *http.Request) {
 	if in.State != nil && *in.State != is.state {
 		is.state = *in.State
 		if is.state == "closed" {
-			is.closedAt, action = &now, "closed"
+			is.closedAt, stateAction = &now, "closed"
 		} else {
-			is.closedAt, action = nil, "reopened"
+			is.closedAt, stateAction = nil, "reopened"
 		}
 	}
 	is.updatedAt = now
 	s.mu.Unlock()
-	s.emitIssue(rp, is, action, actor)
+	// Like GitHub, an edit that also closes or reopens sends both events.
+	if edited {
+		s.emitIssue(rp, is, "edited", actor, changes)
+	}
+	if stateAction != "" {
+		s.emitIssue(rp, is, stateAction, actor, nil)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.issueJSON(rp, is, nil))

@@ -33,6 +33,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{owner}/{repo}/pull/{number}", func(w http.ResponseWriter, r *http.Request) { s.pullPage(w, r, tmpl) })
 	mux.HandleFunc("POST /{owner}/{repo}/pull/{number}/{action}", s.pageAction)
 	mux.HandleFunc("GET /{owner}/{repo}/runs/{id}", s.runPage)
+	mux.HandleFunc("GET /{owner}/{repo}/issues/{number}", func(w http.ResponseWriter, r *http.Request) { s.issuePage(w, r, tmpl) })
 	// Every browser asks for /favicon.ico with a page: it is the page's
 	// request, not a client's call to GitHub's API, and must not be
 	// recorded as a contract failure.
@@ -82,8 +83,9 @@ type indexView struct {
 }
 
 type indexRepo struct {
-	Name  string
-	Pulls []pageLink
+	Name   string
+	Pulls  []pageLink
+	Issues []pageLink
 }
 
 type pageLink struct {
@@ -106,6 +108,16 @@ func (s *Server) indexPage(w http.ResponseWriter, tmpl *template.Template) {
 		for _, pr := range sortedPulls(rp) {
 			ir.Pulls = append(ir.Pulls, pageLink{Number: pr.number, Title: pr.title, State: pr.state,
 				Href: "/" + n + "/pull/" + strconv.Itoa(pr.number)})
+		}
+		nums := make([]int, 0, len(rp.issues))
+		for num := range rp.issues {
+			nums = append(nums, num)
+		}
+		sort.Ints(nums)
+		for _, num := range nums {
+			is := rp.issues[num]
+			ir.Issues = append(ir.Issues, pageLink{Number: num, Title: is.title, State: is.state,
+				Href: "/" + n + "/issues/" + strconv.Itoa(num)})
 		}
 		v.Repos = append(v.Repos, ir)
 	}
@@ -288,4 +300,29 @@ func (s *Server) pageReview(full string, n int, login, state, body string) error
 	}
 	s.addReview(rp, pr, u, state, body, "")
 	return nil
+}
+
+// issueView is what the issue page shows.
+type issueView struct {
+	Repo     string
+	Issue    Issue
+	Comments []Comment
+}
+
+// issuePage is an issue's html_url: its title, state, labels, body and
+// comments (tugboat's drift issues are read there in the sandbox).
+func (s *Server) issuePage(w http.ResponseWriter, r *http.Request, tmpl *template.Template) {
+	full := r.PathValue("owner") + "/" + r.PathValue("repo")
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	if _, err := s.repo(full); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	for _, is := range s.Issues(full) {
+		if is.Number == n {
+			render(w, tmpl, "issue", issueView{Repo: full, Issue: is, Comments: s.Comments(full, n)})
+			return
+		}
+	}
+	http.NotFound(w, r)
 }

@@ -228,3 +228,43 @@ func TestPageMergeQueueForm(t *testing.T) {
 		t.Errorf("page does not show the queued pull request")
 	}
 }
+
+// TestIssuePage: an issue's html_url is a page with its title, state,
+// labels, Markdown body and comments; the index links it.
+func TestIssuePage(t *testing.T) {
+	f := newFixture(t)
+	is := must[*github.Issue](t)(f.gh.Issues.Create(f.ctx, "acme", "infra", &github.IssueRequest{
+		Title: github.String("Drift in prod"), Body: github.String("<!-- marker -->\n```diff\n-  replicas: 5\n+  replicas: 2\n```\n"),
+		Labels: &[]string{"tugboat/drift"},
+	}))
+	must[*github.IssueComment](t)(f.gh.Issues.CreateComment(f.ctx, "acme", "infra", is.GetNumber(), &github.IssueComment{Body: github.String("**gone**")}))
+	must[*github.Issue](t)(f.gh.Issues.Edit(f.ctx, "acme", "infra", is.GetNumber(), &github.IssueRequest{State: github.String("closed")}))
+	html := getPage(t, f.s, "/acme/infra/issues/"+itoa(is.GetNumber()))
+	for _, want := range []string{
+		"<h1>Drift in prod", `<span class="state closed">Closed</span>`, `<code class="label">tugboat/drift</code>`,
+		`<pre><code class="language-diff">-  replicas: 5`, "<strong>gone</strong>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("issue page lacks %q", want)
+		}
+	}
+	resp, err := http.Get(is.GetHTMLURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/acme/infra/issues/"+itoa(is.GetNumber()) {
+		t.Errorf("html_url %s answered %s", is.GetHTMLURL(), resp.Status)
+	}
+	if idx := getPage(t, f.s, "/"); !strings.Contains(idx, `href="/acme/infra/issues/`+itoa(is.GetNumber())+`"`) {
+		t.Errorf("index lacks the issue link")
+	}
+	missing, err := http.Get(f.s.URL() + "/acme/infra/issues/999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing.Body.Close()
+	if missing.StatusCode != http.StatusNotFound {
+		t.Errorf("a missing issue's page answered %s", missing.Status)
+	}
+}

@@ -144,11 +144,14 @@ func (s *Server) emitIssueComment(r *repo, c *comment, action string, sender *Us
 	}
 }
 
-func (s *Server) emitIssue(r *repo, is *issue, action string, sender *User) {
+func (s *Server) emitIssue(r *repo, is *issue, action string, sender *User, changes obj) {
 	s.mu.Lock()
 	p := s.envelope(r, action, sender)
 	if p != nil {
 		p["issue"] = s.issueJSON(r, is, nil)
+		if action == "edited" {
+			p["changes"] = changes
+		}
 	}
 	s.mu.Unlock()
 	if p != nil {

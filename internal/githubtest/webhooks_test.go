@@ -3,6 +3,7 @@ package githubtest
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -218,5 +219,48 @@ func TestNoInstallationNoWebhooks(t *testing.T) {
 	s.WaitForDeliveries()
 	if ds := s.Deliveries(); len(ds) != 0 {
 		t.Errorf("deliveries for an uninstalled repo: %d", len(ds))
+	}
+}
+
+// TestIssueWebhooks: opening, editing and closing/reopening an issue send
+// GitHub's events (schema-checked on cleanup); "edited" says what changed,
+// an edit that changes nothing sends none, and an edit that also reopens
+// sends both events.
+func TestIssueWebhooks(t *testing.T) {
+	s := New(t)
+	s.CreateRepo(testRepo, RepoOptions{})
+	s.CreateInstallation("acme")
+	s.WaitForDeliveries()
+	rc := listen(t, s)
+	gh := installationClient(t, s, installationOf(t, s))
+	ctx := t.Context()
+	is := must[*github.Issue](t)(gh.Issues.Create(ctx, "acme", "infra", &github.IssueRequest{Title: github.String("Drift"), Body: github.String("one")}))
+	n := is.GetNumber()
+	must[*github.Issue](t)(gh.Issues.Edit(ctx, "acme", "infra", n, &github.IssueRequest{Title: github.String("Drift"), Body: github.String("one")}))
+	must[*github.Issue](t)(gh.Issues.Edit(ctx, "acme", "infra", n, &github.IssueRequest{Body: github.String("two"), State: github.String("closed")}))
+	must[*github.Issue](t)(gh.Issues.Edit(ctx, "acme", "infra", n, &github.IssueRequest{Title: github.String("Drift again"), State: github.String("open")}))
+	s.WaitForDeliveries()
+	var got []string
+	var edits []*github.IssuesEvent
+	for _, r := range rc.got() {
+		ev, ok := r.parsed.(*github.IssuesEvent)
+		if !ok {
+			t.Fatalf("%s delivered as %T", r.event, r.parsed)
+		}
+		got = append(got, ev.GetAction())
+		if ev.GetAction() == "edited" {
+			edits = append(edits, ev)
+		}
+	}
+	if len(edits) == 2 {
+		if c := edits[0].GetChanges(); c.GetBody().GetFrom() != "one" || c.Title != nil {
+			t.Errorf("first edit's changes = %+v, want the body from \"one\"", c)
+		}
+		if c := edits[1].GetChanges(); c.GetTitle().GetFrom() != "Drift" || c.Body != nil {
+			t.Errorf("second edit's changes = %+v, want the title from \"Drift\"", c)
+		}
+	}
+	if want := "opened,edited,closed,edited,reopened"; strings.Join(got, ",") != want {
+		t.Errorf("issue events = %s, want %s", strings.Join(got, ","), want)
 	}
 }
