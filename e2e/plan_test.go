@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +38,16 @@ func TestPROpenedPostsPlanAndChecks(t *testing.T) {
 	if !strings.HasPrefix(st.Title, "+2 ~0 −0") || !strings.Contains(pr.Summary, "| 1 | 0 | 0 |") {
 		t.Errorf("staging title %q / prod summary:\n%s\nwant 2 and 1 creates", st.Title, pr.Summary)
 	}
-	if len(st.ExternalID) < 16 || st.ExternalID == pr.ExternalID {
-		t.Errorf("external_id should be each plan's digest: %q / %q", st.ExternalID, pr.ExternalID)
+	// external_id is each plan's digest: its form here, that it follows
+	// the plan's content in TestPlanCommandEditsInPlace and
+	// TestPushMinimizesPreviousSet, and that the comment shows it below.
+	for _, c := range []githubtest.CheckRun{st, pr} {
+		if !digestRE.MatchString(c.ExternalID) {
+			t.Errorf("%s external_id = %q, want the plan's digest (sha256:<64 hex>)", c.Name, c.ExternalID)
+		}
+	}
+	if st.ExternalID == pr.ExternalID {
+		t.Errorf("staging and prod plan different changes but share external_id %q", st.ExternalID)
 	}
 	if ids := actionIDs(st); ids != "apply,plan" {
 		t.Errorf("staging actions = %s, want apply,plan", ids)
@@ -52,15 +61,22 @@ func TestPROpenedPostsPlanAndChecks(t *testing.T) {
 		t.Fatalf("want one plan comment, got %d", len(set))
 	}
 	body := set[0].Body
-	for _, want := range []string{"staging", "prod", "extra", "green", st.ExternalID} {
+	for _, want := range []string{"staging", "prod", "extra", "green", st.ExternalID, pr.ExternalID} {
 		if !strings.Contains(body, want) {
 			t.Errorf("plan comment lacks %q:\n%s", want, body)
 		}
 	}
-	if !strings.Contains(pr.DetailsURL, "#issuecomment-") && pr.DetailsURL == "" {
-		t.Errorf("prod check run links nowhere")
+	// Each check run's details link opens the plan comment of this PR.
+	wantURL := fmt.Sprintf("%s/%s/pull/%d#issuecomment-%d", w.gh.URL(), w.repo, n, set[0].ID)
+	for _, c := range []githubtest.CheckRun{st, pr} {
+		if c.DetailsURL != wantURL {
+			t.Errorf("%s details_url = %q, want the plan comment %q", c.Name, c.DetailsURL, wantURL)
+		}
 	}
 }
+
+// digestRE is the form of a plan digest.
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // actionIDs lists a check run's action identifiers.
 func actionIDs(c githubtest.CheckRun) string {
@@ -81,8 +97,11 @@ func TestPushMinimizesPreviousSet(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("first set: %d comments", len(first))
 	}
+	digest1 := w.checks(sha1)["tugboat/staging"].ExternalID
 	sha2 := w.gh.Commit(w.repo, "push", map[string]string{"deploy/staging/app.yaml": configMap("app", "color", "red")}, "red")
-	w.waitPlanned(sha2, "staging")
+	if digest2 := w.waitPlanned(sha2, "staging")["tugboat/staging"].ExternalID; digest2 == digest1 || !digestRE.MatchString(digest2) {
+		t.Errorf("external_id after a change = %q, was %q: want a new digest", digest2, digest1)
+	}
 	w.waitFor("a comment set for the new commit", 30*time.Second, func() bool { return len(w.planComments(n, sha2)) == 1 })
 	old := w.planComments(n, sha1)
 	if len(old) != 1 || old[0].Minimized != "OUTDATED" {
@@ -106,6 +125,7 @@ func TestPlanCommandEditsInPlace(t *testing.T) {
 	if len(before) != 1 {
 		t.Fatalf("want one plan comment, got %d", len(before))
 	}
+	digest := w.checks(sha)["tugboat/staging"].ExternalID
 	cmd := w.gh.Comment(w.repo, n, "alice", "/plan staging")
 	w.waitFor("staging re-planned", 60*time.Second, func() bool {
 		return w.countChecks(sha, "tugboat/staging") == 2 && w.checks(sha)["tugboat/staging"].Status == "completed"
@@ -117,6 +137,11 @@ func TestPlanCommandEditsInPlace(t *testing.T) {
 	}
 	if !strings.Contains(after[0].Body, "prod") || !strings.Contains(after[0].Body, "staging") {
 		t.Errorf("edited set lost an environment:\n%s", after[0].Body)
+	}
+	// The same commit against the same cluster plans the same: the digest
+	// is the plan's, not the run's.
+	if again := w.checks(sha)["tugboat/staging"].ExternalID; again != digest {
+		t.Errorf("re-planned staging external_id = %q, want the unchanged plan's digest %q", again, digest)
 	}
 	if got := w.countChecks(sha, "tugboat/prod"); got != 1 {
 		t.Errorf("prod has %d check runs, want 1: only staging is re-planned", got)

@@ -129,8 +129,13 @@ data: {a: b}
 	if got := p.Counts(); got != (Counts{Create: 3}) {
 		t.Fatalf("counts %+v, want 3 creates:\n%s", got, describe(p))
 	}
-	if p.Changes[0].Ref.Kind != "Namespace" {
-		t.Errorf("first change is %s, want the Namespace", p.Changes[0].Ref)
+	// Apply order, not file order (Namespace, Deployment, ConfigMap there).
+	var order []string
+	for _, c := range p.Changes {
+		order = append(order, c.Ref.Kind+"/"+c.Ref.Name)
+	}
+	if got, want := strings.Join(order, " "), "Namespace/"+f.ns+" ConfigMap/settings Deployment/web"; got != want {
+		t.Errorf("changes in order %s, want %s", got, want)
 	}
 	dep := change(t, p, "Deployment", "web")
 	for _, want := range []string{"+  name: web", "image: nginx:1.27", "applyset.kubernetes.io/part-of"} {
@@ -177,8 +182,12 @@ spec:
 	if got := p.Counts(); got != (Counts{Create: 2}) {
 		t.Fatalf("counts %+v, want 2 creates:\n%s", got, describe(p))
 	}
-	if p.Changes[0].Ref.Kind != "CustomResourceDefinition" {
-		t.Errorf("first change is %s, want the CRD", p.Changes[0].Ref)
+	var order []string
+	for _, c := range p.Changes {
+		order = append(order, c.Ref.Kind+"/"+c.Ref.Name)
+	}
+	if got, want := strings.Join(order, " "), "CustomResourceDefinition/widgets."+group+" Widget/w1"; got != want {
+		t.Errorf("changes in order %s, want %s (the CRD first)", got, want)
 	}
 	if w := change(t, p, "Widget", "w1"); !strings.Contains(w.Diff, "+  size: 3") {
 		t.Errorf("widget diff:\n%s", w.Diff)

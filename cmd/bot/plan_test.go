@@ -112,8 +112,14 @@ func TestBotPlanEndToEnd(t *testing.T) {
 	if doc.Version != 1 || len(doc.Plans) != 1 || doc.Plans[0].Counts != (planner.Counts{Create: 3}) {
 		t.Fatalf("unexpected plan:\n%s", first)
 	}
-	if c := doc.Plans[0].Changes[0]; c.Kind != "Namespace" || c.Source.File != "deploy/dev/app.yaml" {
-		t.Errorf("first change %+v", c)
+	// The order is the plan's, not the file's (Namespace, ConfigMap,
+	// Secret there): Namespaces first, then Secrets before ConfigMaps.
+	var order []string
+	for _, c := range doc.Plans[0].Changes {
+		order = append(order, c.Kind+"/"+c.Name+"@"+c.Source.File)
+	}
+	if got, want := strings.Join(order, " "), "Namespace/e2e-bot-plan@deploy/dev/app.yaml Secret/creds@deploy/dev/app.yaml ConfigMap/settings@deploy/dev/app.yaml"; got != want {
+		t.Errorf("changes in order %s, want %s", got, want)
 	}
 
 	// A second process (reading the same key file) computes the same digest.

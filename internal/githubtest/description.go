@@ -77,6 +77,7 @@ func loadDescription(served []opKey) (*description, error) {
 	if err := openapi3.NewLoader().ResolveRefsIn(doc, nil); err != nil {
 		return nil, fmt.Errorf("resolve refs in GitHub API description: %w", err)
 	}
+	correctDescription(doc)
 	// The legacy router validates the whole document first and refuses
 	// GitHub's (it has paths that differ only in a variable's name, e.g.
 	// /orgs/{org}/attestations/{subject_digest} and .../{attestation_id});

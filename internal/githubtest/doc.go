@@ -18,7 +18,7 @@
 //
 // s.App() is the GitHub App: its ID, RSA private key (PEM) and webhook
 // secret. Clients authenticate for real: the app's JWT (RS256, checked for
-// signature, iss and exp) for /app/*, and installation tokens from
+// signature, iss, iat and exp, with GitHub's 401 messages) for /app/*, and installation tokens from
 // POST /app/installations/{id}/access_tokens for everything else. Point
 // ghinstallation's BaseURL at s.URL() and go-github's BaseURL at s.URL()+"/",
 // or use WithEnterpriseURLs(s.URL(), s.URL()) / go-githubapp's V3APIURL =
@@ -39,6 +39,7 @@
 //	s.Comment / EditComment / Approve / Review / DismissReview / RequestAction /
 //	RerequestCheckRun / RerequestCheckSuite / Merge / ClosePR / ReopenPR / ReadyForReview /
 //	SetStatus / Fork / Branch / DeleteFiles / AdvanceMergeQueue
+//	s.DeleteRepo(fork)   // a deleted fork: its open PRs show head.repo null
 //
 // A pull request's merge_commit_sha is a real test merge of head into base
 // made with git (git merge-tree, then commit-tree with both parents) and
@@ -93,14 +94,28 @@
 // GitHub's headers (X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256,
 // the Hookshot user agent), to repositories some installation covers.
 // Payloads carry exactly the fields of @octokit/webhooks-schemas 7.6.1
-// (shaped like @octokit/webhooks-examples) and are validated against those
-// schemas with santhosh-tekuri/jsonschema (draft-07).
+// and are validated against those schemas with santhosh-tekuri/jsonschema
+// (draft-07). Every key that all of GitHub's example payloads of an event
+// have (@octokit/webhooks-examples: what the schemas leave optional but
+// GitHub always sends) is in the emulator's payload too — a test checks it.
+//
+// # Rate limits
+//
+// Every authenticated response carries GitHub's X-RateLimit-Limit,
+// -Remaining, -Used, -Reset (epoch seconds) and -Resource headers. An
+// installation's tokens share one primary budget (5,000 an hour unless
+// s.SetRateLimit(RateLimit{Limit, Window, Status}) says otherwise); over it
+// a request gets 403 (or 429) with X-RateLimit-Remaining: 0 and GitHub's
+// "API rate limit exceeded for installation ID N" until the reset. App (JWT)
+// and user-token requests count separately, at 5,000 an hour.
+// s.RateLimitUsed(installation) reads the current count.
 //
 // # Faults
 //
 //	s.Fault("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", Fault{Status: 502, Times: 2})
 //	s.Fault("POST", "/repos/acme/infra/issues/*/comments", Fault{SecondaryRateLimit: true, RetryAfter: time.Second})
 //	s.Fault("GET", "...", Fault{Delay: time.Second})
+//	s.Fault("POST", "/graphql", Fault{Status: 403})  // GraphQL calls too
 //	s.ReplicationLag("/repos/{owner}/{repo}/pulls/{pull_number}", 200*time.Millisecond) // 404s right after webhooks
 //
 // # The contract
@@ -145,6 +160,9 @@
 //     and description ≤ 40. Where the description does state a limit
 //     (maxLength, maxItems), the request is a contract failure and still
 //     gets GitHub's 422.
+//   - A pull request's head.repo may be null (its fork was deleted), as
+//     GitHub's webhook schemas and API have it; the REST description says
+//     it is not nullable, so description_fixes.go corrects it.
 //   - GitHub's description types /app/installations' account as allOf(user,
 //     enterprise); accounts there carry the enterprise's fields too.
 //

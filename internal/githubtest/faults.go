@@ -37,7 +37,8 @@ type lag struct {
 
 // Fault makes the next calls to method + pattern fail. pattern is an OpenAPI
 // path template as GitHub documents it ("/repos/{owner}/{repo}/pulls/{pull_number}")
-// or a path glob ("/repos/acme/*/pulls/7"). Faults queue: the first matching
+// or a path glob ("/repos/acme/*/pulls/7"), or "/graphql" for the GraphQL
+// endpoint. Faults queue: the first matching
 // one with calls left applies.
 func (s *Server) Fault(method, pattern string, f Fault) {
 	if f.Times <= 0 {

@@ -61,6 +61,9 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
+	if s.injectFault(w, r, "/graphql") { // Fault("POST", "/graphql", ...)
+		return
+	}
 	var req struct {
 		Query     string         `json:"query"`
 		Variables map[string]any `json:"variables"`

@@ -73,7 +73,7 @@ func (s *Server) baseSHA(r *repo, pr *pullRequest) string { return pr.baseSHA }
 func (s *Server) branchJSON(r *repo, ref, sha string) obj {
 	return obj{
 		"label": r.owner.Login + ":" + ref, "ref": ref, "sha": sha,
-		"user": s.userJSON(r.owner), "repo": s.repoJSON(r),
+		"user": s.userJSON(r.owner), "repo": s.headRepoJSON(r),
 	}
 }
 

@@ -62,6 +62,8 @@ type repo struct {
 	queues      map[string][]*queueEntry // base branch -> merge queue, front first
 	// fork is set on forks; their pull requests into the parent carry head.repo = the fork.
 	fork *repo
+	// deleted: DeleteRepo removed it; pull requests from it show head.repo null.
+	deleted bool
 }
 
 // BranchProtection models what branch protection makes a merge wait for.
