@@ -54,6 +54,8 @@ type engine struct {
 	labels      map[string]string
 	concurrency int
 	redact      *Redactor
+	// owners names the ApplySets objects are taken over from.
+	owners *owners
 	// listThreshold overrides the package default (benchmarks compare
 	// LIST with per-object GETs); 0 means listThreshold.
 	listThreshold int
@@ -188,7 +190,7 @@ func (e *engine) dryRunTarget(ctx context.Context, t *target) (dryRunState, *out
 	var st dryRunState
 	if t.noDryRun != "" {
 		sent := PrepareForApply(t.obj.Obj, e.labels, t.ignore)
-		o := e.compare(t, nil, sent.DeepCopy().Object, "not dry-run: "+t.noDryRun)
+		o := e.compare(ctx, t, nil, sent.DeepCopy().Object, "not dry-run: "+t.noDryRun)
 		o.sent = sent
 		return st, &o
 	}
@@ -244,7 +246,7 @@ func (e *engine) finish(ctx context.Context, t *target, st dryRunState) outcome 
 	if live != nil {
 		liveObj = live.Object
 	}
-	o := e.compare(t, liveObj, result.Object, "")
+	o := e.compare(ctx, t, liveObj, result.Object, "")
 	o.sent = sent
 	return o
 }
@@ -283,7 +285,7 @@ func (e *engine) dryRun(ctx context.Context, t *target) (result, sent *unstructu
 
 // compare normalizes both sides, masks Secrets and makes the change. note,
 // when set, says in the diff's header how the planned side was made.
-func (e *engine) compare(t *target, live, planned map[string]any, note string) outcome {
+func (e *engine) compare(ctx context.Context, t *target, live, planned map[string]any, note string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -306,12 +308,14 @@ func (e *engine) compare(t *target, live, planned map[string]any, note string) o
 		return outcome{change: ch}
 	}
 	if live != nil {
-		adopt, danger := ownershipChange(live, planned, e.labels)
+		adopt, other := ownershipChange(live, planned, e.labels)
 		if adopt {
 			ch.Action = ActionAdopt
 			return outcome{change: ch}
 		}
-		ch.Danger = danger
+		if other != "" {
+			ch.Danger = e.owners.danger(ctx, other)
+		}
 	}
 	diff, err := unifiedDiffLabeled(live, planned, plannedLabel(note, t.leftOut))
 	if err != nil {
