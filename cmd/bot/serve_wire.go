@@ -76,7 +76,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	// One gate for the process: every render, of every PR, waits for it.
 	gate := planner.NewRenderGate(cfg.Render.Concurrency, cfg.Render.BufferBytes)
 	zerolog.Ctx(ctx).Info().Int("renders", gate.Renders()).Int64("render_buffer_bytes", gate.BufferBytes()).Msg("render bound")
-	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: gate}
+	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: gate, Limits: planner.Limits{Timeout: cfg.Render.Timeout}}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
