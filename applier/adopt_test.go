@@ -100,7 +100,7 @@ func TestTakeoverFromAnotherApplySetIsDangerous(t *testing.T) {
 		t.Fatalf("plan: %+v %v", p.Changes, p.Problems)
 	}
 	ch := p.Changes[0]
-	if ch.Action != planner.ActionUpdate || !strings.Contains(ch.Danger, theirs.set().ID()) ||
+	if ch.Action != planner.ActionUpdate || !strings.HasPrefix(ch.Danger, "takes the object over from environment staging of acme/"+ns+"-theirs (ApplySet "+theirs.set().ID()+")") ||
 		!strings.Contains(ch.Diff, "-    "+kube.LabelApplySetPartOf+": "+theirs.set().ID()) ||
 		!strings.Contains(ch.Diff, "+    "+kube.LabelApplySetPartOf+": "+ours.set().ID()) {
 		t.Fatalf("takeover from another set: %s, danger %q, diff:\n%s", ch.Action, ch.Danger, ch.Diff)

@@ -190,8 +190,8 @@ func LoadServerApp(file string) (*Server, error) {
 	if a.Queue.Size < 0 || a.Queue.Workers < 0 {
 		bad("queue: size and workers must be positive")
 	}
-	if a.Render.Concurrency < 0 || a.Render.BufferBytes < 0 {
-		bad("render: concurrency and buffer_bytes must be positive")
+	if a.Render.Concurrency < 0 || a.Render.BufferBytes < 0 || a.Render.Timeout < 0 {
+		bad("render: concurrency, buffer_bytes and timeout must be positive")
 	}
 	if a.Drift.Interval < 0 || a.Drift.Concurrency < 0 {
 		bad("drift: interval and concurrency must be positive")

@@ -3,10 +3,15 @@
 package kube
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ApplySet (KEP-3659) label and annotation keys.
@@ -59,4 +64,27 @@ func (a ApplySet) ID() string {
 // no noise.
 func (a ApplySet) MemberLabels() map[string]string {
 	return map[string]string{LabelApplySetPartOf: a.ID()}
+}
+
+// FindApplySet names the tugboat ApplySet whose id is id, from its parent
+// in SystemNamespace; ok is false when no tugboat parent has that id (a
+// set of another tool, or one whose parent is gone).
+func FindApplySet(ctx context.Context, c *Cluster, id string) (set ApplySet, ok bool, err error) {
+	list, err := c.Dynamic.Resource(secretGVR).Namespace(SystemNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelApplySetID + "=" + id})
+	if apierrors.IsNotFound(err) {
+		return ApplySet{}, false, nil
+	}
+	if err != nil {
+		return ApplySet{}, false, fmt.Errorf("find ApplySet %s in cluster %s: %w", id, c.Name, err)
+	}
+	for i := range list.Items {
+		parent := &list.Items[i]
+		ann := parent.GetAnnotations()
+		set := ApplySet{Repo: ann[AnnotationRepository], Env: ann[AnnotationEnvironment]}
+		if ann[AnnotationApplySetTooling] == ApplySetTooling && set.Repo != "" && set.Env != "" &&
+			parent.GetName() == set.ParentName() && set.ID() == id {
+			return set, true, nil
+		}
+	}
+	return ApplySet{}, false, nil
 }

@@ -59,6 +59,8 @@ type engine struct {
 	redact      *Redactor
 	// policies are checked on every object dry-run (nil: none).
 	policies *policySet
+	// owners names the ApplySets objects are taken over from.
+	owners *owners
 	// listThreshold overrides the package default (benchmarks compare
 	// LIST with per-object GETs); 0 means listThreshold.
 	listThreshold int
@@ -292,13 +294,13 @@ func (e *engine) dryRun(ctx context.Context, t *target) (result, sent *unstructu
 func (e *engine) compare(ctx context.Context, t *target, live, planned map[string]any, note string) outcome {
 	// Policies see the objects as admission would: before normalizing.
 	deny, warn := e.policies.check(ctx, t, planned, live, e.redact.Redact)
-	o := e.diffObjects(t, live, planned, note)
+	o := e.diffObjects(ctx, t, live, planned, note)
 	o.violations, o.warnings = deny, warn
 	return o
 }
 
 // diffObjects normalizes both sides, masks Secrets and makes the change.
-func (e *engine) diffObjects(t *target, live, planned map[string]any, note string) outcome {
+func (e *engine) diffObjects(ctx context.Context, t *target, live, planned map[string]any, note string) outcome {
 	normalizeForDiff(planned)
 	removePaths(planned, t.ignore)
 	action := ActionCreate
@@ -321,12 +323,14 @@ func (e *engine) diffObjects(t *target, live, planned map[string]any, note strin
 		return outcome{change: ch}
 	}
 	if live != nil {
-		adopt, danger := ownershipChange(live, planned, e.labels)
+		adopt, other := ownershipChange(live, planned, e.labels)
 		if adopt {
 			ch.Action = ActionAdopt
 			return outcome{change: ch}
 		}
-		ch.Danger = danger
+		if other != "" {
+			ch.Danger = e.owners.danger(ctx, other)
+		}
 	}
 	diff, err := unifiedDiffLabeled(live, planned, plannedLabel(note, t.leftOut))
 	if err != nil {

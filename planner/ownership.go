@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"context"
+	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/tugboatops/tugboat/kube"
 )
@@ -10,19 +13,59 @@ import (
 // different) does to who owns the object. adopt: the only difference is
 // tugboat's ApplySet membership label, on an object no ApplySet owns (made
 // by kubectl apply or another tool) — a plan shows that as one line, not
-// a diff that buries the real changes. danger: the object is another
-// ApplySet's (another repository or environment), which applying takes
-// over; never quietly, whatever else changes.
-func ownershipChange(live, planned map[string]any, member map[string]string) (adopt bool, danger string) {
+// a diff that buries the real changes. other: the id of another ApplySet
+// (another repository or environment) that owns the object, which
+// applying takes over: dangerous, never quiet, whatever else changes.
+func ownershipChange(live, planned map[string]any, member map[string]string) (adopt bool, other string) {
 	owner := labelOf(live, kube.LabelApplySetPartOf)
 	switch {
 	case owner == "":
 		return reflect.DeepEqual(withoutLabels(live, member), withoutLabels(planned, member)), ""
 	case owner != member[kube.LabelApplySetPartOf]:
-		return false, "takes the object over from another ApplySet (" + owner + "): another repository or " +
-			"environment manages it, and the two will keep overwriting each other"
+		return false, owner
 	}
 	return false, ""
+}
+
+// takeoverDanger is the danger of taking an object over from the ApplySet
+// other, which is the tugboat set theirs when known.
+func takeoverDanger(other string, theirs kube.ApplySet, known bool) string {
+	if !known {
+		return "takes the object over from another ApplySet (" + other + "): another repository, environment " +
+			"or tool manages it, and the two will keep overwriting each other"
+	}
+	return fmt.Sprintf("takes the object over from environment %s of %s (ApplySet %s): that environment manages it, "+
+		"and the two will keep overwriting each other", theirs.Env, theirs.Repo, other)
+}
+
+// owners names the ApplySets objects are taken over from, once per set
+// and plan.
+type owners struct {
+	c     *kube.Cluster
+	mu    sync.Mutex
+	found map[string]ownerName
+}
+
+type ownerName struct {
+	set   kube.ApplySet
+	known bool
+}
+
+// danger is takeoverDanger for the set other, looked up in the cluster; a
+// failed look-up leaves the set unnamed (the id still says which it is).
+func (o *owners) danger(ctx context.Context, other string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, ok := o.found[other]
+	if !ok {
+		set, known, err := kube.FindApplySet(ctx, o.c, other)
+		n = ownerName{set: set, known: known && err == nil}
+		if o.found == nil {
+			o.found = map[string]ownerName{}
+		}
+		o.found[other] = n
+	}
+	return takeoverDanger(other, n.set, n.known)
 }
 
 // labelOf returns one label of an unstructured object's content.

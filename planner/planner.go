@@ -233,7 +233,7 @@ func (p *Planner) diff(ctx context.Context, c *kube.Cluster, in Input, r *render
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, listThreshold: p.listThreshold, policies: d.policies}
+	e := &engine{cluster: c, labels: set.MemberLabels(), concurrency: concurrency, redact: red, owners: &owners{c: c}, listThreshold: p.listThreshold, policies: d.policies}
 
 	crdKinds := definedKinds(r.head)
 	var first, rest []*target
