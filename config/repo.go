@@ -153,6 +153,7 @@ func (p *problems) repo(data []byte) *RepoConfig {
 	}
 	sort.Slice(cfg.Environments, func(i, j int) bool { return cfg.Environments[i].Name < cfg.Environments[j].Name })
 	p.checkAfter(cfg.Environments, afterLines)
+	p.checkPromote(cfg.Environments, cfg.lines)
 	return cfg
 }
 

@@ -16,6 +16,8 @@ type envState struct {
 	// afterLines is the line of each after entry, for the cycle check that
 	// needs every environment first.
 	afterLines map[string]int
+	// promoteLines are the lines of the promote settings.
+	promoteLines map[string]int
 }
 
 var applyModes = []ApplyMode{ApplyOnComment, ApplyOnMerge, ApplyAuto}
@@ -136,6 +138,12 @@ var envKeys = []key[*envState]{
 	{name: "url", def: "none",
 		doc:  "where the environment is reached (http or https), linked from its GitHub Deployments",
 		read: readURL},
+	{name: "promote", def: "none",
+		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit",
+		read: readPromote},
+	{name: "break_glass", def: "admins only",
+		doc:  "who besides admins may roll back at once with `/rollback ENV --now` (logins and `team:org/slug`)",
+		read: readBreakGlass},
 }
 
 // reservedEnvNames are tugboat's own check-run and status names
@@ -170,6 +178,9 @@ func (p *problems) environment(e entry, lines map[string]int) (Environment, map[
 		return env, s.afterLines
 	}
 	readKeys(p, e.value, where, e.line, envKeys, s, lines)
+	for k, l := range s.promoteLines {
+		lines[k] = l
+	}
 	return env, s.afterLines
 }
 

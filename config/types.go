@@ -55,6 +55,11 @@ type Environment struct {
 	// URL is where the environment is reached (an http or https URL),
 	// shown as its GitHub Deployments' environment_url; "" for none.
 	URL string
+	// Promote says what /promote copies into this environment (nil: it
+	// cannot be promoted into).
+	Promote *Promote
+	// BreakGlass are who besides admins may `/rollback ENV --now`.
+	BreakGlass []Applier
 }
 
 // Applier is one entry of an environment's appliers: a person (Login) or,
