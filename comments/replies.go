@@ -16,6 +16,10 @@ func HelpText(appSlug string) string {
 		"(all with changes, or those named) once their requirements are met, and lock them to this pull request until it merges or closes. " +
 		"`--allow-dangerous` is needed when the plan deletes a Namespace, PVC, PV or CRD. |\n")
 	b.WriteString("| `/unlock [env...]` | Release the environments' locks (this pull request's, or another's that blocks you). |\n")
+	b.WriteString("| `/promote FROM TO` | Open (or update) a pull request that makes `TO` run what `FROM` runs now (on any pull request or issue). |\n")
+	b.WriteString("| `/rollback` | On a merged pull request: open its revert pull request. |\n")
+	b.WriteString("| `/rollback ENV --now` | Break glass (admins and `break_glass:`): re-apply ENV's previous deploy at once and pin ENV until the revert merges or `/unpin`. |\n")
+	b.WriteString("| `/unpin ENV...` | Let deploys to a pinned environment go on. |\n")
 	b.WriteString("| `/help` | Show this help. |\n")
 	if appSlug != "" {
 		fmt.Fprintf(&b, "\nEvery command also works addressed to the app: %s.\n", code("@"+appSlug+" plan staging"))
