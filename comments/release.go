@@ -276,3 +276,8 @@ func UnpinReply(envs []string, wasPinned []bool) string {
 	}
 	return b.String()
 }
+
+// UnpinRefusedReply says why /unpin did nothing.
+func UnpinRefusedReply(actor string, refusals []Refusal) string {
+	return refusedReply(actor, "not unpinned", refusals)
+}

@@ -146,6 +146,9 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 	if dep := firstFailed(env.After, failed); dep != "" {
 		return []comments.Reason{comments.ReasonAfterFailed(dep)}
 	}
+	if r := d.pinGate(ctx, env); r != nil {
+		return []comments.Reason{*r}
+	}
 	held, release, err := d.o.state.AcquireMutex(ctx, env, d.req.Repo.FullName())
 	if err != nil {
 		return []comments.Reason{refusalReason(env.Name, err)}
