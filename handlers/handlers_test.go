@@ -234,6 +234,7 @@ func TestCheckRunActions(t *testing.T) {
 		{"config re-run", checkRunEvent("rerequested", "tugboat/config", ""), "plan acme/infra#7 []"},
 		{"someone else's check", checkRunEvent("rerequested", "ci/test", ""), ""},
 		{"completed", checkRunEvent("completed", "tugboat/prod", ""), ""},
+		{"promote", checkRunEvent("requested_action", "tugboat/staging", "promote-prod"), "promote acme/infra#7 staging to prod by alice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -141,15 +141,31 @@ func (o *Ops) promotableRecord(ctx context.Context, pr PR, from string, rec kube
 	return &r
 }
 
-// promotionFiles computes the files the promotion writes (path → new
-// content) on top of base: to's kustomization with from's images, and the
-// declared files copied from from's deployed commit. Files are relative
-// to each environment's path.
+// promotionFiles computes the promotion's files from GitHub: from's at
+// its deployed commit, to's at the default branch head (see
+// PromotionFiles).
 func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environment, commit, base string) (map[string][]byte, comments.Promotion, *comments.Reason, error) {
+	at := func(ref string) FileReader {
+		return func(p string) ([]byte, bool, error) { return pr.Client.File(ctx, pr.Repo, ref, p) }
+	}
+	return PromotionFiles(from, to, commit, at(commit), at(base))
+}
+
+// FileReader reads one repository file at a fixed commit; found is false
+// when there is none.
+type FileReader func(path string) (data []byte, found bool, err error)
+
+// PromotionFiles computes the files a promotion writes (path → new
+// content): to's kustomization with from's `images:` entries, and the
+// declared files copied from from's path to to's (files are relative to
+// each environment's path). fromFiles reads from's deployed commit,
+// toFiles the tree the promotion goes on. An empty map means nothing to
+// promote; a reason means the promotion cannot be made.
+func PromotionFiles(from, to config.Environment, commit string, fromFiles, toFiles FileReader) (map[string][]byte, comments.Promotion, *comments.Reason, error) {
 	files := map[string][]byte{}
 	var p comments.Promotion
 	if to.Promote.Images {
-		fromPath, fromK, found, err := readKustomization(ctx, pr, commit, from.Path)
+		fromPath, fromK, found, err := readKustomization(fromFiles, from.Path)
 		if err != nil {
 			return nil, p, nil, err
 		}
@@ -157,12 +173,12 @@ func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environ
 			r := comments.ReasonPromoteMissing(path.Join(from.Path, "kustomization.yaml"), from.Name, commit)
 			return nil, p, &r, nil
 		}
-		toPath, toK, found, err := readKustomization(ctx, pr, base, to.Path)
+		toPath, toK, found, err := readKustomization(toFiles, to.Path)
 		if err != nil {
 			return nil, p, nil, err
 		}
 		if !found {
-			r := comments.ReasonOther(path.Join(to.Path, "kustomization.yaml") + " does not exist on the default branch: only Kustomize environments take images")
+			r := comments.ReasonOther(path.Join(to.Path, "kustomization.yaml") + " does not exist: only Kustomize environments take images")
 			return nil, p, &r, nil
 		}
 		images, err := release.ReadImages(fromK)
@@ -188,7 +204,7 @@ func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environ
 	}
 	for _, f := range to.Promote.Files {
 		src, dst := path.Join(from.Path, f), path.Join(to.Path, f)
-		data, found, err := pr.Client.File(ctx, pr.Repo, commit, src)
+		data, found, err := fromFiles(src)
 		if err != nil {
 			return nil, p, nil, err
 		}
@@ -196,7 +212,7 @@ func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environ
 			r := comments.ReasonPromoteMissing(src, from.Name, commit)
 			return nil, p, &r, nil
 		}
-		cur, found, err := pr.Client.File(ctx, pr.Repo, base, dst)
+		cur, found, err := toFiles(dst)
 		if err != nil {
 			return nil, p, nil, err
 		}
@@ -211,10 +227,10 @@ func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environ
 // kustomizationNames are the file names Kustomize reads, in its order.
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
-func readKustomization(ctx context.Context, pr PR, ref, dir string) (string, []byte, bool, error) {
+func readKustomization(read FileReader, dir string) (string, []byte, bool, error) {
 	for _, n := range kustomizationNames {
 		p := path.Join(dir, n)
-		data, found, err := pr.Client.File(ctx, pr.Repo, ref, p)
+		data, found, err := read(p)
 		if err != nil || found {
 			return p, data, found, err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/gh"
 	"github.com/tugboatops/tugboat/internal/githubtest"
 	"github.com/tugboatops/tugboat/kube"
 )
@@ -380,3 +381,28 @@ func (w *world) prodApplies() []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestFinishedActions(t *testing.T) {
+	ids := func(a []gh.Action) string {
+		var out []string
+		for _, x := range a {
+			out = append(out, x.Identifier+"/"+x.Label+"/"+x.Description)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := ids(finishedActions("staging", []string{"prod"}, true)); got != "plan/Re-plan/Plan this environment again promote-prod/Promote/Promote staging to prod" {
+		t.Errorf("converged: %s", got)
+	}
+	if got := ids(finishedActions("staging", []string{"prod"}, false)); got != "plan/Re-plan/Plan this environment again" {
+		t.Errorf("failed: %s", got)
+	}
+	got := finishedActions("staging", []string{"a-very-long-environment-name", "eu", "us", "ap"}, true)
+	if len(got) != 3 || got[1].Identifier != "promote-eu" || got[1].Label != "Promote to eu" || got[2].Identifier != "promote-us" {
+		t.Errorf("many targets: %s", ids(got))
+	}
+	for _, a := range got {
+		if len(a.Label) > 20 || len(a.Identifier) > 20 || len(a.Description) > 40 {
+			t.Errorf("action over GitHub's limits: %+v", a)
+		}
+	}
+}

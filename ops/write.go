@@ -39,6 +39,9 @@ type writeTarget struct {
 	// KeepDangerous applies the rest when dangerous deletes are not
 	// allowed, leaving those objects (a revert on close).
 	KeepDangerous bool
+	// PromoteTo are the environments promoted from this one: a converged
+	// write's check run gets a Promote button for each (see promote_action.go).
+	PromoteTo []string
 }
 
 // writeOutcome is how a write ended.
@@ -270,7 +273,7 @@ func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) c
 		out := comments.AppliedCheckRun(rep)
 		if uerr := client.UpdateCheckRun(ctx, repo, r.runID, gh.CheckRun{
 			Name: checkName(env.Name), Status: "completed", Conclusion: out.Conclusion,
-			Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
+			Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: finishedActions(env.Name, r.t.PromoteTo, err == nil),
 		}); uerr != nil {
 			log.Error().Err(uerr).Msg("could not conclude the apply's check run")
 		}
