@@ -406,3 +406,24 @@ func TestFinishedActions(t *testing.T) {
 		}
 	}
 }
+
+// /apply to a pinned environment writes nothing, keeps no lock, and the
+// reply says who pinned it where.
+func TestApplyRefusedWhilePinned(t *testing.T) {
+	w := newWorld(t)
+	n := w.openPR("release", "web:2.0")
+	w.gh.Approve(testRepo, n, "carol")
+	if err := w.state.SetPin(w.ctx(), config.Environment{Name: "staging"}, testRepo, kube.Pin{Commit: "4f2a9c1d00000000000000000000000000000000", By: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	w.apply(n, "bob", "staging")
+	if got := w.applier.calls(); len(got) != 0 {
+		t.Fatalf("applied while pinned: %v", got)
+	}
+	if r := w.lastReply(n); !strings.Contains(r, "`staging` is pinned at `4f2a9c1` by @\u200balice") || !strings.Contains(r, "`/unpin staging`") {
+		t.Fatalf("reply = %q", r)
+	}
+	if got := w.state.lockHolder("staging"); got != "" {
+		t.Errorf("a refused apply kept the lock: %q", got)
+	}
+}
