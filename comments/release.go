@@ -2,6 +2,7 @@ package comments
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -43,11 +44,13 @@ const maxTitle = 256
 // to another.
 func PromotionBranch(from, to string) string { return "tugboat/promote-" + from + "-to-" + to }
 
-// PromotionTitle is "Promote staging → prod: web 1.6.0, api 2.3.1".
+// PromotionTitle is "Promote staging → prod: web 1.6.0, api 2.3.1": each
+// image by the last part of its name (ghcr.io/acme/web → web; the body has
+// the full references).
 func PromotionTitle(p Promotion) string {
 	var what []string
 	for _, im := range p.Images {
-		what = append(what, im.Name+" "+im.Version)
+		what = append(what, path.Base(im.Name)+" "+im.Version)
 	}
 	if len(p.Files) > 0 {
 		what = append(what, plural(len(p.Files), "file"))
