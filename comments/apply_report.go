@@ -28,6 +28,9 @@ const (
 	TriggerClose Trigger = "close"
 	// TriggerHeal reverts drift in an `apply: auto` environment.
 	TriggerHeal Trigger = "heal"
+	// TriggerRollback re-applies an environment's previous deploy at once
+	// (break glass: `/rollback ENV --now`, `bot rollback`).
+	TriggerRollback Trigger = "rollback"
 )
 
 // Commit status states, as GitHub spells them.
@@ -160,6 +163,8 @@ func (r report) did() string {
 		return "reverted"
 	case TriggerHeal:
 		return "healed"
+	case TriggerRollback:
+		return "rolled back"
 	}
 	return "applied"
 }
@@ -173,6 +178,8 @@ func (r report) noun() string {
 		return "revert"
 	case TriggerHeal:
 		return "heal"
+	case TriggerRollback:
+		return "rollback"
 	}
 	return "apply"
 }

@@ -90,6 +90,8 @@ func DeploymentDescription(r ApplyReport) string {
 		}
 	case TriggerHeal:
 		what = "drift heal"
+	case TriggerRollback:
+		what = "break-glass rollback" + by
 	default:
 		what = "/apply" + by + on
 	}

@@ -16,10 +16,21 @@ const (
 	VerbApply  Verb = "apply"
 	VerbUnlock Verb = "unlock"
 	VerbHelp   Verb = "help"
+	// VerbPromote is `/promote FROM TO`: open a promotion pull request.
+	VerbPromote Verb = "promote"
+	// VerbRollback is `/rollback` (revert this merged pull request) or
+	// `/rollback ENV --now` (break glass: re-apply ENV's previous deploy
+	// at once and pin it).
+	VerbRollback Verb = "rollback"
+	// VerbUnpin is `/unpin ENV...`: let writes to a pinned environment go on.
+	VerbUnpin Verb = "unpin"
 )
 
 // verbs in the order help lists them.
-var verbs = []Verb{VerbPlan, VerbApply, VerbUnlock, VerbHelp}
+var verbs = []Verb{VerbPlan, VerbApply, VerbUnlock, VerbPromote, VerbRollback, VerbUnpin, VerbHelp}
+
+// FlagNow makes /rollback ENV break glass: applied at once, then pinned.
+const FlagNow = "--now"
 
 // FlagAllowDangerous lets /apply go ahead with changes marked dangerous
 // (see planner's danger.go).
@@ -33,6 +44,8 @@ type Command struct {
 	Envs []string
 	// AllowDangerous is set by --allow-dangerous (VerbApply only).
 	AllowDangerous bool
+	// Now is set by --now (VerbRollback only).
+	Now bool
 }
 
 // String is the canonical form of the command, e.g.
@@ -47,6 +60,9 @@ func (c Command) String() string {
 	}
 	if c.AllowDangerous {
 		b.WriteString(" " + FlagAllowDangerous)
+	}
+	if c.Now {
+		b.WriteString(" " + FlagNow)
 	}
 	return b.String()
 }
@@ -183,6 +199,10 @@ func parseArgs(v Verb, args []string, appSlug string) (Command, error) {
 				cmd.AllowDangerous = true
 				continue
 			}
+			if a == FlagNow && v == VerbRollback {
+				cmd.Now = true
+				continue
+			}
 			return Command{}, usage(appSlug, fmt.Sprintf("%s does not take the flag %s.",
 				code("/"+string(v)), code(clip(a, 80))))
 		}
@@ -190,12 +210,30 @@ func parseArgs(v Verb, args []string, appSlug string) (Command, error) {
 			return Command{}, usage(appSlug, fmt.Sprintf("%s is not an environment name "+
 				"(environment names are lower-case DNS labels such as `staging`).", code(clip(a, 80))))
 		}
-		if !seen[a] {
+		// /promote keeps both names as written, so "/promote prod prod"
+		// is refused as promoting to itself rather than read as one name.
+		if !seen[a] || v == VerbPromote {
 			seen[a] = true
 			cmd.Envs = append(cmd.Envs, a)
 		}
 	}
-	return cmd, nil
+	return cmd, checkArity(cmd, appSlug)
+}
+
+// checkArity refuses the release commands with the wrong number of names.
+func checkArity(cmd Command, appSlug string) error {
+	switch {
+	case cmd.Verb == VerbPromote && len(cmd.Envs) != 2:
+		return usage(appSlug, "`/promote` takes two environments: `/promote FROM TO`, like `/promote staging prod`.")
+	case cmd.Verb == VerbRollback && cmd.Now && len(cmd.Envs) != 1:
+		return usage(appSlug, "`/rollback --now` takes one environment: `/rollback prod --now`.")
+	case cmd.Verb == VerbRollback && !cmd.Now && len(cmd.Envs) > 0:
+		return usage(appSlug, "`/rollback` on a merged pull request opens its revert pull request and takes no environment; "+
+			"to roll an environment back at once, write `/rollback ENV --now`.")
+	case cmd.Verb == VerbUnpin && len(cmd.Envs) == 0:
+		return usage(appSlug, "`/unpin` takes the environments to unpin: `/unpin prod`.")
+	}
+	return nil
 }
 
 func usage(appSlug, problem string) error {

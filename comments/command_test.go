@@ -167,3 +167,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseReleaseCommands(t *testing.T) {
+	for body, want := range map[string]Command{
+		"/promote staging prod":        {Verb: VerbPromote, Envs: []string{"staging", "prod"}},
+		"/promote prod prod":           {Verb: VerbPromote, Envs: []string{"prod", "prod"}},
+		"/rollback":                    {Verb: VerbRollback},
+		"/rollback prod --now":         {Verb: VerbRollback, Envs: []string{"prod"}, Now: true},
+		"/unpin prod staging":          {Verb: VerbUnpin, Envs: []string{"prod", "staging"}},
+		"@tugboat rollback prod --now": {Verb: VerbRollback, Envs: []string{"prod"}, Now: true},
+	} {
+		got, err := Parse(body, "tugboat")
+		if err != nil || got.String() != want.String() || got.Now != want.Now || len(got.Envs) != len(want.Envs) {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", body, got, err, want)
+		}
+	}
+	for body, want := range map[string]string{
+		"/promote staging":            "takes two environments",
+		"/promote a b c":              "takes two environments",
+		"/rollback --now":             "takes one environment",
+		"/rollback prod":              "takes no environment",
+		"/unpin":                      "takes the environments to unpin",
+		"/apply prod --now":           "does not take the flag `--now`",
+		"/promote staging prod --now": "does not take the flag `--now`",
+	} {
+		_, err := Parse(body, "tugboat")
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Problem, want) {
+			t.Errorf("Parse(%q) = %v; want a usage error with %q", body, err, want)
+		}
+	}
+}

@@ -17,6 +17,10 @@ func HelpText(appSlug string) string {
 		"`--allow-dangerous` is needed for changes the plan marks dangerous (deleting a Namespace, volume, CRD, webhook, APIService, " +
 		"LoadBalancer Service, a StatefulSet that deletes its claims, or RBAC granting tugboat; taking over another ApplySet's object). |\n")
 	b.WriteString("| `/unlock [env...]` | Release the environments' locks (this pull request's, or another's that blocks you). |\n")
+	b.WriteString("| `/promote FROM TO` | Open (or update) a pull request that makes `TO` run what `FROM` runs now (on any pull request or issue). |\n")
+	b.WriteString("| `/rollback` | On a merged pull request: open its revert pull request. |\n")
+	b.WriteString("| `/rollback ENV --now` | Break glass (admins and `break_glass:`): re-apply ENV's previous deploy at once and pin ENV until the revert merges or `/unpin`. |\n")
+	b.WriteString("| `/unpin ENV...` | Let deploys to a pinned environment go on. |\n")
 	b.WriteString("| `/help` | Show this help. |\n")
 	if appSlug != "" {
 		fmt.Fprintf(&b, "\nEvery command also works addressed to the app: %s.\n", code("@"+appSlug+" plan staging"))

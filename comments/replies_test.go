@@ -27,7 +27,7 @@ func TestReplies(t *testing.T) {
 		}
 		renderMarkdown(t, tt.reply)
 	}
-	if h := renderMarkdown(t, HelpText(slug)); len(h.tableCells) != 5 {
-		t.Errorf("help table has %d rows, want header + 4 commands", len(h.tableCells))
+	if h := renderMarkdown(t, HelpText(slug)); len(h.tableCells) != 9 {
+		t.Errorf("help table has %d rows, want header + 8 commands", len(h.tableCells))
 	}
 }

@@ -180,6 +180,7 @@ func (p *problems) repo(data []byte) *RepoConfig {
 		cfg.Environments[i].Policies = cfg.Policies
 	}
 	p.checkAfter(cfg.Environments, afterLines)
+	p.checkPromote(cfg.Environments, cfg.lines)
 	return cfg
 }
 

@@ -16,6 +16,8 @@ type envState struct {
 	// afterLines is the line of each after entry, for the cycle check that
 	// needs every environment first.
 	afterLines map[string]int
+	// promoteLines are the lines of the promote settings.
+	promoteLines map[string]int
 }
 
 var applyModes = []ApplyMode{ApplyOnComment, ApplyOnMerge, ApplyAuto}
@@ -139,6 +141,12 @@ var envKeys = []key[*envState]{
 	{name: "drift", def: "the server's `drift.interval` (`10m`)",
 		doc:  "how often the cluster is compared with the last applied commit (like `30m`), or `off`; `apply: auto` environments heal what drifted",
 		read: readDrift},
+	{name: "promote", def: "none",
+		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit",
+		read: readPromote},
+	{name: "break_glass", def: "admins only",
+		doc:  "who besides admins may roll back at once with `/rollback ENV --now` (logins and `team:org/slug`)",
+		read: readBreakGlass},
 }
 
 // readDrift reads `drift: 30m` or `drift: off`.
@@ -193,6 +201,9 @@ func (p *problems) environment(e entry, lines map[string]int) (Environment, map[
 		return env, s.afterLines
 	}
 	readKeys(p, e.value, where, e.line, envKeys, s, lines)
+	for k, l := range s.promoteLines {
+		lines[k] = l
+	}
 	return env, s.afterLines
 }
 

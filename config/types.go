@@ -63,6 +63,11 @@ type Environment struct {
 	Drift time.Duration
 	// DriftOff turns drift detection off for the environment (`drift: off`).
 	DriftOff bool
+	// Promote says what /promote copies into this environment (nil: it
+	// cannot be promoted into).
+	Promote *Promote
+	// BreakGlass are who besides admins may `/rollback ENV --now`.
+	BreakGlass []Applier
 }
 
 // Applier is one entry of an environment's appliers: a person (Login) or,

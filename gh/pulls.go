@@ -38,6 +38,8 @@ type PullRequest struct {
 	MergedBy string
 	Author   string
 	HTMLURL  string
+	// Body is the pull request's description.
+	Body string
 	// FromFork is true when the head branch lives in another repository.
 	FromFork bool
 }
@@ -97,6 +99,7 @@ func convertPR(repo Repo, pr *github.PullRequest) *PullRequest {
 		Merged:         pr.GetMerged(),
 		Author:         pr.GetUser().GetLogin(),
 		HTMLURL:        pr.GetHTMLURL(),
+		Body:           pr.GetBody(),
 	}
 	out.FromFork = out.HeadRepo != "" && out.HeadRepo != repo.FullName()
 	if out.Merged {

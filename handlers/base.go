@@ -32,6 +32,9 @@ type Operations interface {
 	MergeGroup(ctx context.Context, req ops.MergeGroupRequest) error
 	NoteOnce(ctx context.Context, pr ops.PR, key, body string) error
 	Reply(ctx context.Context, pr ops.PR, body string) error
+	Promote(ctx context.Context, req ops.PromoteRequest) error
+	Rollback(ctx context.Context, req ops.RollbackRequest) error
+	Unpin(ctx context.Context, req ops.UnpinRequest) error
 }
 
 // Clients gives installation clients; *gh.Factory implements it.

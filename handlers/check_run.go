@@ -40,6 +40,8 @@ func (h CheckRun) Handle(ctx context.Context, _, _ string, payload []byte) error
 	switch {
 	case ev.GetAction() == "rerequested":
 	case ev.GetAction() == "requested_action" && (identifier == ops.ActionReplan || identifier == ops.ActionApply):
+	case ev.GetAction() == "requested_action" && strings.HasPrefix(identifier, ops.ActionPromotePrefix):
+		return h.promote(ctx, ev, strings.TrimPrefix(identifier, ops.ActionPromotePrefix))
 	default:
 		return nil
 	}
@@ -80,4 +82,23 @@ func (h CheckRun) pullRequestOf(ctx context.Context, ev github.CheckRunEvent) (i
 		return 0, err
 	}
 	return c.PullForCommit(ctx, splitRepo(ev.GetRepo().GetFullName()), ev.GetCheckRun().GetHeadSHA())
+}
+
+// promote answers a converged deploy's Promote button: the run's
+// environment is promoted to the one the button names, by whoever pressed
+// it. The reply goes to the pull request the deploy came from, if any.
+func (h CheckRun) promote(ctx context.Context, ev github.CheckRunEvent, to string) error {
+	from, ok := strings.CutPrefix(ev.GetCheckRun().GetName(), ops.CheckPrefix)
+	if !ok || from == "" {
+		return nil
+	}
+	number, err := h.pullRequestOf(ctx, ev)
+	if err != nil {
+		return err
+	}
+	ctx, pr, err := h.pr(ctx, ev.GetInstallation().GetID(), ev.GetRepo().GetFullName(), number)
+	if err != nil {
+		return err
+	}
+	return h.Ops.Promote(ctx, ops.PromoteRequest{PR: pr, Actor: ev.GetSender().GetLogin(), From: from, To: to})
 }

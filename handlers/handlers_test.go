@@ -43,6 +43,18 @@ func (r *recordingOps) Unlock(_ context.Context, req ops.UnlockRequest) error {
 	r.add(fmt.Sprintf("unlock %s#%d %v by %s", req.Repo, req.Number, req.Envs, req.Actor))
 	return nil
 }
+func (r *recordingOps) Promote(_ context.Context, req ops.PromoteRequest) error {
+	r.add(fmt.Sprintf("promote %s#%d %s to %s by %s", req.Repo, req.Number, req.From, req.To, req.Actor))
+	return nil
+}
+func (r *recordingOps) Rollback(_ context.Context, req ops.RollbackRequest) error {
+	r.add(fmt.Sprintf("rollback %s#%d env=%q now=%v by %s", req.Repo, req.Number, req.Env, req.Now, req.Actor))
+	return nil
+}
+func (r *recordingOps) Unpin(_ context.Context, req ops.UnpinRequest) error {
+	r.add(fmt.Sprintf("unpin %s#%d %v by %s", req.Repo, req.Number, req.Envs, req.Actor))
+	return nil
+}
 func (r *recordingOps) ReviewChanged(_ context.Context, pr ops.PR) error {
 	r.add(fmt.Sprintf("review %s#%d", pr.Repo, pr.Number))
 	return nil
@@ -179,6 +191,7 @@ func TestIssueCommentIgnoresAndUsage(t *testing.T) {
 		{"own comment", commentEvent("created", "tugboat[bot]", "/plan", true), ""},
 		{"edited", commentEvent("edited", "alice", "/plan", true), ""},
 		{"issue, not PR", commentEvent("created", "alice", "/plan", false), ""},
+		{"issue, revert", commentEvent("created", "alice", "/rollback", false), ""},
 		{"other bot's command", commentEvent("created", "alice", "/lgtm", true), ""},
 		{"plain text", commentEvent("created", "alice", "nice\n/plan", true), ""},
 		{"near miss", commentEvent("created", "alice", "/plam", true), "reply acme/infra#7 Unknown command `/plam` — did you mean `/plan`?"},
@@ -221,6 +234,7 @@ func TestCheckRunActions(t *testing.T) {
 		{"config re-run", checkRunEvent("rerequested", "tugboat/config", ""), "plan acme/infra#7 []"},
 		{"someone else's check", checkRunEvent("rerequested", "ci/test", ""), ""},
 		{"completed", checkRunEvent("completed", "tugboat/prod", ""), ""},
+		{"promote", checkRunEvent("requested_action", "tugboat/staging", "promote-prod"), "promote acme/infra#7 staging to prod by alice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -320,5 +334,36 @@ func TestMergeGroupChecksRequested(t *testing.T) {
 		if got := strings.Join(rec.calls, "; "); got != want {
 			t.Errorf("%s: calls = %q, want %q", action, got, want)
 		}
+	}
+}
+
+// The release commands work on pull requests and issues alike; commands
+// about a pull request stay unanswered on an issue.
+func TestIssueCommentReleaseCommands(t *testing.T) {
+	cases := []struct {
+		name, body string
+		onPR       bool
+		want       string
+	}{
+		{"promote on a PR", "/promote staging prod", true, "promote acme/infra#7 staging to prod by alice"},
+		{"promote on an issue", "/promote staging prod", false, "promote acme/infra#7 staging to prod by alice"},
+		{"revert on a PR", "/rollback", true, `rollback acme/infra#7 env="" now=false by alice`},
+		{"revert on an issue", "/rollback", false, ""},
+		{"break glass on an issue", "/rollback prod --now", false, `rollback acme/infra#7 env="prod" now=true by alice`},
+		{"unpin on an issue", "/unpin prod", false, "unpin acme/infra#7 [prod] by alice"},
+		{"apply on an issue", "/apply prod", false, ""},
+		{"usage on an issue", "/promote prod", false, "reply acme/infra#7 `/promote` takes two environments: `/promote FROM TO`, like `/promote staging prod`."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recordingOps{}
+			err := (IssueComment{newBase(rec)}).Handle(context.Background(), "issue_comment", "d", payload(t, commentEvent("created", "alice", c.body, c.onPR)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(rec.calls, "; "); got != c.want {
+				t.Errorf("calls = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -111,8 +111,8 @@ func inventoryFromParent(parent *unstructured.Unstructured) *Inventory {
 		Annotations: map[string]string{},
 	}
 	for k, v := range ann {
-		if IsDriftAnnotation(k) {
-			continue // owned by the drift check, see SetDrift
+		if IsDriftAnnotation(k) || IsPinAnnotation(k) {
+			continue // owned by the drift check and the pin, see SetDrift and SetPin
 		}
 		switch k {
 		case AnnotationContainsGroupKinds, AnnotationAdditionalNamespace, AnnotationApplySetTooling,

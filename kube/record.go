@@ -45,6 +45,9 @@ const (
 	TriggerClose  = "close"  // a PR closed unmerged, reverted to the default branch
 	TriggerHeal   = "heal"   // drift healed by `apply: auto`
 	TriggerRecord = "record" // record-only: the plan at a new commit was empty
+	// TriggerRollback: a break-glass rollback to the previous deploy
+	// (`/rollback ENV --now`, `bot rollback`).
+	TriggerRollback = "rollback"
 )
 
 // Record is the durable record of an environment's last apply.

@@ -17,6 +17,8 @@ type ApplySetRecord struct {
 	Record Record
 	// Drift is the result of the last drift check (zero: never checked).
 	Drift DriftStatus
+	// Pin is the environment's pin (nil: not pinned).
+	Pin *Pin
 }
 
 // ListRecords lists tugboat's ApplySet parents in SystemNamespace, sorted by
@@ -42,7 +44,7 @@ func ListRecords(ctx context.Context, c *Cluster) ([]ApplySetRecord, error) {
 			parent.GetName() != set.ParentName() || parent.GetLabels()[LabelApplySetID] != set.ID() {
 			continue
 		}
-		out = append(out, ApplySetRecord{Set: set, Record: RecordFrom(inventoryFromParent(parent)), Drift: DriftFrom(ann)})
+		out = append(out, ApplySetRecord{Set: set, Record: RecordFrom(inventoryFromParent(parent)), Drift: DriftFrom(ann), Pin: PinFrom(ann)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Set.Repo != out[j].Set.Repo {

@@ -273,6 +273,7 @@ type memState struct {
 	locks   map[string]LockInfo
 	records map[string]kube.Record
 	mutexes map[string]*sync.Mutex
+	pins    map[string]kube.Pin // see pin_helpers_test.go
 }
 
 func newMemState() *memState {

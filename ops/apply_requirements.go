@@ -130,7 +130,7 @@ func (c *requirementChecks) approvalsState(ctx context.Context) (*approvalState,
 	for _, r := range reviews {
 		switch r.State {
 		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
-			if r.User != "" && !strings.EqualFold(r.User, c.info.Author) {
+			if r.User != "" && !strings.EqualFold(r.User, c.info.Author) && !strings.EqualFold(r.User, c.requester()) {
 				latest[r.User] = r
 			}
 		}
@@ -179,6 +179,16 @@ func (c *requirementChecks) approvalsState(ctx context.Context) (*approvalState,
 	}
 	c.approvals = st
 	return st, nil
+}
+
+// requester is who asked for a promotion pull request the bot opened: they
+// count as its author, so their own approval does not count ("" for any
+// other pull request).
+func (c *requirementChecks) requester() string {
+	if c.info == nil || c.info.Author != c.o.opts.BotLogin {
+		return ""
+	}
+	return comments.PromotionRequester(c.info.Body)
 }
 
 // unmet names what keeps the approvals from sufficing.

@@ -146,6 +146,9 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 	if dep := firstFailed(env.After, failed); dep != "" {
 		return []comments.Reason{comments.ReasonAfterFailed(dep)}
 	}
+	if r := d.pinGate(ctx, env); r != nil {
+		return []comments.Reason{*r}
+	}
 	held, release, err := d.o.state.AcquireMutex(ctx, env, d.req.Repo.FullName())
 	if err != nil {
 		return []comments.Reason{refusalReason(env.Name, err)}
@@ -193,6 +196,7 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 		actor = d.req.Pusher
 	}
 	t := writeTarget{Client: d.req.Client, Repo: d.req.Repo, PR: d.prNumber(), Actor: actor, Trigger: comments.TriggerMerge, Head: d.req.SHA}
+	t.PromoteTo = promoteTargets(d.cfg, env.Name)
 	out := d.o.writeHeld(ctx, t, env, plan.Digest, in, planned, start)
 	switch {
 	case out.Refused != nil:

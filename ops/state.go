@@ -36,6 +36,11 @@ type EnvState interface {
 	// RecordCommit moves env's record to a commit without applying: the
 	// commit's plan is empty there.
 	RecordCommit(ctx context.Context, env config.Environment, repo string, rec kube.Record) error
+	// Pin reads env's pin (nil: not pinned); SetPin pins env, Unpin
+	// unpins it (see kube.SetPin).
+	Pin(ctx context.Context, env config.Environment, repo string) (*kube.Pin, error)
+	SetPin(ctx context.Context, env config.Environment, repo string, p kube.Pin) error
+	Unpin(ctx context.Context, env config.Environment, repo string) error
 }
 
 // KubeState keeps locks, mutexes and records in the environments' clusters

@@ -39,6 +39,9 @@ type writeTarget struct {
 	// KeepDangerous applies the rest when dangerous deletes are not
 	// allowed, leaving those objects (a revert on close).
 	KeepDangerous bool
+	// PromoteTo are the environments promoted from this one: a converged
+	// write's check run gets a Promote button for each (see promote_action.go).
+	PromoteTo []string
 }
 
 // writeOutcome is how a write ended.
@@ -79,6 +82,14 @@ func (o *Ops) write(ctx context.Context, t writeTarget, env config.Environment, 
 // instead of re-planning. start is when the apply began, for the reports.
 func (o *Ops) writeHeld(ctx context.Context, t writeTarget, env config.Environment, shown string, in planner.Input, planned *applier.Planned, start time.Time) writeOutcome {
 	log := zerolog.Ctx(ctx)
+	// A pinned environment takes no write but the rollback that pins it:
+	// checked here, under the apply mutex, so every write path obeys it.
+	if t.Trigger != comments.TriggerRollback {
+		if err := o.checkPin(ctx, env, t.Repo.FullName()); err != nil {
+			log.Info().Err(err).Msg("not written: the environment is pinned")
+			return writeOutcome{Refused: err}
+		}
+	}
 	rep := &reporter{o: o, t: t, env: env, commit: in.Commit, start: start}
 	res, err := o.applier.Apply(ctx, shown, in, applier.Options{
 		AllowDangerous: t.AllowDangerous,
@@ -262,7 +273,7 @@ func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) c
 		out := comments.AppliedCheckRun(rep)
 		if uerr := client.UpdateCheckRun(ctx, repo, r.runID, gh.CheckRun{
 			Name: checkName(env.Name), Status: "completed", Conclusion: out.Conclusion,
-			Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: []gh.Action{replanAction},
+			Title: out.Title, Summary: out.Summary, Text: out.Text, Actions: finishedActions(env.Name, r.t.PromoteTo, err == nil),
 		}); uerr != nil {
 			log.Error().Err(uerr).Msg("could not conclude the apply's check run")
 		}
@@ -302,7 +313,10 @@ func (r *reporter) finish(ctx context.Context, res *applier.Result, err error) c
 func refusalReason(env string, err error) comments.Reason {
 	var danger *applier.DangerousError
 	var problems *applier.ProblemsError
+	var pinned *PinnedError
 	switch {
+	case errors.As(err, &pinned):
+		return pinned.Reason()
 	case errors.Is(err, applier.ErrPlanChanged):
 		return comments.ReasonPlanChanged(env, "")
 	case errors.As(err, &danger):
@@ -322,6 +336,8 @@ func recordTrigger(t comments.Trigger) string {
 		return kube.TriggerClose
 	case comments.TriggerHeal:
 		return kube.TriggerHeal
+	case comments.TriggerRollback:
+		return kube.TriggerRollback
 	}
 	return kube.TriggerApply
 }

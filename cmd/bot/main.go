@@ -4,6 +4,9 @@
 //	bot apply    apply a checkout's plan and wait until it has converged
 //	bot serve    run the GitHub App
 //	bot badge-url  print an environment's badge URL
+//	bot promote  write what one environment runs into another's files
+//	bot rollback break glass: apply an earlier commit and pin the environment
+//	bot history  an environment's last deploys and its pin
 //
 // A hidden `__render` subcommand is the sandboxed render child the bot
 // re-executes itself as (see planner.Renderer).
@@ -45,6 +48,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runApply(ctx, args[1:], stdout, stderr)
 	case "badge-url":
 		return runBadgeURL(args[1:], stdout, stderr)
+	case "rollback":
+		return runRollback(ctx, args[1:], stdout, stderr)
+	case "history":
+		return runHistory(ctx, args[1:], stdout, stderr)
+	case "promote":
+		return runPromote(ctx, args[1:], stdout, stderr)
 	case renderSubcommand:
 		if err := planner.RunRenderChild(stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -69,6 +78,9 @@ commands:
   apply   apply a checkout's plan, prune, and wait until it has converged (disaster recovery, local use)
   serve   run the GitHub App: webhooks in, plans out (--config server.yaml)
   badge-url  print an environment's badge URL, with its token (--config server.yaml OWNER/REPO ENV)
+  promote write what one environment runs into another's files in the checkout (--from staging --to prod)
+  rollback break glass: apply an earlier commit to an environment and pin it there (--env prod --to SHA --yes)
+  history list an environment's last deploys and its pin (--env prod)
 
 Run "bot <command> -h" for a command's flags.
 `)

@@ -71,6 +71,8 @@ func routeOf(r *http.Request) *routers.Route {
 var (
 	contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.*)$`)
 	rulesPath    = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/rules/branches/)(.+/.+)$`)
+	// gitRefPath: git/ref/{ref} and git/refs/{ref} name "heads/<branch>".
+	gitRefPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/git/refs?/)(.+/.+)$`)
 )
 
 // contractCheck validates each request against GitHub's description before
@@ -104,6 +106,9 @@ func (s *Server) contractCheck(next http.Handler) http.Handler {
 			// as contents/) is routed as "/".
 			p := cmp.Or(m[2], "/")
 			routing.URL.Path, routing.URL.RawPath = m[1]+p, m[1]+url.PathEscape(p)
+		}
+		if m := gitRefPath.FindStringSubmatch(r.URL.Path); m != nil {
+			routing.URL.Path, routing.URL.RawPath = r.URL.Path, m[1]+url.PathEscape(m[2])
 		}
 		if m := rulesPath.FindStringSubmatch(r.URL.Path); m != nil {
 			routing.URL.Path, routing.URL.RawPath = r.URL.Path, m[1]+url.PathEscape(m[2])

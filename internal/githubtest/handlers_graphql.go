@@ -17,7 +17,7 @@ import (
 var (
 	minimizeCall  = regexp.MustCompile(`minimizeComment\s*\(\s*input\s*:\s*(\$\w+|\{[^}]*\})\s*\)`)
 	enqueueCall   = regexp.MustCompile(`enqueuePullRequest\s*\(\s*input\s*:\s*(\$\w+|\{[^}]*\})\s*\)`)
-	inlineField   = regexp.MustCompile(`(subjectId|classifier|pullRequestId|expectedHeadOid)\s*:\s*("(?:[^"\\]|\\.)*"|\$\w+|[A-Z_]+)`)
+	inlineField   = regexp.MustCompile(`(subjectId|classifier|pullRequestId|expectedHeadOid|title|body)\s*:\s*("(?:[^"\\]|\\.)*"|\$\w+|[A-Z_]+)`)
 	classifierSet = map[string]bool{"SPAM": true, "ABUSE": true, "OFF_TOPIC": true, "OUTDATED": true, "DUPLICATE": true, "RESOLVED": true, "LOW_QUALITY": true}
 )
 
@@ -74,6 +74,10 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	if m := enqueueCall.FindStringSubmatch(req.Query); m != nil {
 		s.graphqlEnqueue(w, p, req.Query, m, gqlInput(m[1], req.Variables))
+		return
+	}
+	if m := revertCall.FindStringSubmatch(req.Query); m != nil {
+		s.graphqlRevert(w, p, req.Query, m, gqlInput(m[1], req.Variables))
 		return
 	}
 	m := minimizeCall.FindStringSubmatch(req.Query)

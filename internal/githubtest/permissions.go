@@ -80,6 +80,8 @@ func requiredPermission(method, path string) (name, level string) {
 		return "deployments", level
 	case method == http.MethodPut && strings.HasSuffix(path, "/merge"):
 		return "contents", "write"
+	case strings.Contains(path, "/git/"):
+		return "contents", level
 	case strings.Contains(path, "/statuses") || strings.HasSuffix(path, "/status"):
 		return "statuses", level
 	case strings.Contains(path, "/check-runs"):

@@ -81,6 +81,15 @@ func routes() []route {
 		{"GET", "/repos/{owner}/{repo}/deployments/{deployment_id}", (*Server).getDeployment},
 		{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", (*Server).createDeploymentStatus},
 		{"GET", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", (*Server).listDeploymentStatuses},
+
+		// Git Data: writing a branch without a clone (handlers_gitdata.go).
+		{"POST", "/repos/{owner}/{repo}/git/blobs", (*Server).createBlob},
+		{"POST", "/repos/{owner}/{repo}/git/trees", (*Server).createTree},
+		{"POST", "/repos/{owner}/{repo}/git/commits", (*Server).createGitCommit},
+		{"GET", "/repos/{owner}/{repo}/git/ref/{ref}", (*Server).getGitRef},
+		{"POST", "/repos/{owner}/{repo}/git/refs", (*Server).createGitRef},
+		{"PATCH", "/repos/{owner}/{repo}/git/refs/{ref}", (*Server).updateGitRef},
+		{"PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", (*Server).updatePull},
 	}
 }
 
