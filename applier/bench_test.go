@@ -25,24 +25,81 @@ func benchManifests(ns string) []string {
 }
 
 // BenchmarkApply1000 applies 1,001 objects into an empty cluster and waits
-// until every Deployment is Available, with tugboat and, on a second fresh
-// cluster in the same run, with `kubectl apply --server-side` and `kubectl
-// wait`. It prints both phases for both, their ratios, and a re-apply of the
-// unchanged set against the planner's time for it.
+// until every Deployment is Available, with tugboat's applier, with `bot
+// apply --yes` as a whole process, and with `kubectl apply --server-side`
+// plus `kubectl wait`, each on a fresh cluster of its own in the same run.
+// It prints both phases for all, their ratios, and a re-apply of the
+// unchanged set against the planner's time for it; then the process and
+// kubectl again on clusters with API Priority and Fairness on, as real
+// clusters run.
 func BenchmarkApply1000(b *testing.B) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		b.Fatalf("kubectl not installed: %v", err)
 	}
-	const ns = "bench"
-	docs := benchManifests(ns)
+	docs := benchManifests(benchNamespace)
 	for range b.N {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		off := applyBench(b, docs, false)
+		on := applyBench(b, docs, true)
 
-		// tugboat
-		ca, err := kubetest.New(ctx, kubetest.WithName("bench-tugboat"))
+		ratio := func(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+		k, kOn := off.kApply+off.kWait, on.kApply+on.kWait
+		b.ReportMetric(ratio(off.tApply, off.kApply), "apply-ratio")
+		b.ReportMetric(ratio(off.tApply+off.tWait, k), "total-ratio")
+		b.ReportMetric(ratio(off.tReapply, off.tPlan), "reapply/plan")
+		b.ReportMetric(ratio(off.process, k), "bot-apply/kubectl")
+		b.ReportMetric(ratio(on.process, kOn), "apf-bot-apply/kubectl")
+		fmt.Printf(`
+BenchmarkApply1000: 1,001 objects (500 Deployments, 500 ConfigMaps, 1 Namespace), empty cluster each
+API Priority and Fairness off (kubetest's default):
+| phase                    | tugboat  | kubectl  | ratio | target |
+|--------------------------|----------|----------|-------|--------|
+| apply (tugboat: re-plan %4.1fs, writes %4.1fs) | %7.1fs | %7.1fs | %5.2f | ≤ 0.30 |
+| wait until Available     | %7.1fs | %7.1fs | %5.2f |        |
+| total                    | %7.1fs | %7.1fs | %5.2f | ≤ 0.70 |
+| bot apply --yes (the whole process: plan, re-plan, apply, wait) | %7.1fs | %7.1fs | %5.3f | ≤ 0.10 |
+| re-apply unchanged vs plan | %7.1fs | plan %5.1fs | %5.2f | ≤ 1.50 |
+API Priority and Fairness on, at its defaults (as real clusters run):
+| bot apply --yes (the whole process) vs kubectl apply + wait | %7.1fs | %7.1fs (apply %.1fs, wait %.1fs) | %5.3f | ≤ 0.10 |
+`, off.planTime.Seconds(), off.writeTime.Seconds(), off.tApply.Seconds(), off.kApply.Seconds(), ratio(off.tApply, off.kApply),
+			off.tWait.Seconds(), off.kWait.Seconds(), ratio(off.tWait, off.kWait),
+			(off.tApply + off.tWait).Seconds(), k.Seconds(), ratio(off.tApply+off.tWait, k),
+			off.process.Seconds(), k.Seconds(), ratio(off.process, k),
+			off.tReapply.Seconds(), off.tPlan.Seconds(), ratio(off.tReapply, off.tPlan),
+			on.process.Seconds(), kOn.Seconds(), on.kApply.Seconds(), on.kWait.Seconds(), ratio(on.process, kOn))
+	}
+}
+
+const benchNamespace = "bench"
+
+// applyTimes are one round's figures; the in-process applier's are only
+// measured with APF off.
+type applyTimes struct {
+	tApply, tWait, planTime, writeTime, tReapply, tPlan time.Duration
+	process                                             time.Duration
+	kApply, kWait                                       time.Duration
+}
+
+func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	defer cancel()
+	var t applyTimes
+	suffix := ""
+	var opts []kubetest.Option
+	if apf {
+		suffix = "-apf"
+		opts = append(opts, kubetest.WithPriorityAndFairness())
+	}
+	fresh := func(name string) *kubetest.Cluster {
+		c, err := kubetest.New(ctx, append([]kubetest.Option{kubetest.WithName(name + suffix)}, opts...)...)
 		if err != nil {
 			b.Fatal(err)
 		}
+		return c
+	}
+
+	if !apf {
+		// tugboat's applier in this process
+		ca := fresh("bench-tugboat")
 		e := newTestEnv(b, "acme/bench", "bench", ca.RESTConfig())
 		e.in.Env.Wait = 15 * time.Minute
 		e.put("all.yaml", docs...)
@@ -56,68 +113,53 @@ func BenchmarkApply1000(b *testing.B) {
 		}
 		// Everything but the wait counts as applying: the re-plan, the
 		// access review, the ApplySet record and the writes.
-		tWait := res.WaitTime
-		tApply := tTotal - tWait
+		t.tWait = res.WaitTime
+		t.tApply = tTotal - t.tWait
+		t.planTime, t.writeTime = res.PlanTime, res.ApplyTime
 		// Re-apply of the unchanged set against the planner's time for it.
 		t0 = time.Now()
 		again := e.plan(ctx)
-		tPlan := time.Since(t0)
+		t.tPlan = time.Since(t0)
 		t0 = time.Now()
 		res2, err := e.applier.Apply(ctx, again.Digest, e.in, Options{})
-		tReapply := time.Since(t0)
+		t.tReapply = time.Since(t0)
+		ca.Close()
 		if err != nil || len(res2.Writes) != 0 {
-			ca.Close()
 			b.Fatalf("re-apply: %v, %d writes", err, len(res2.Writes))
 		}
-		ca.Close()
-
-		// kubectl
-		cb, err := kubetest.New(ctx, kubetest.WithName("bench-kubectl"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		file := filepath.Join(b.TempDir(), "all.yaml")
-		if err := os.WriteFile(file, []byte(strings.Join(docs, "\n---\n")), 0o600); err != nil {
-			cb.Close()
-			b.Fatal(err)
-		}
-		kubectl := func(args ...string) (time.Duration, error) {
-			t0 := time.Now()
-			out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", cb.Kubeconfig()}, args...)...).CombinedOutput()
-			if err != nil {
-				return 0, fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
-			}
-			return time.Since(t0), nil
-		}
-		kApply, err := kubectl("apply", "--server-side", "-f", file)
-		if err != nil {
-			cb.Close()
-			b.Fatal(err)
-		}
-		kWait, err := kubectl("wait", "--for=condition=Available", "deployment", "--all", "-n", ns, "--timeout=15m")
-		cb.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		cancel()
-
-		ratio := func(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
-		b.ReportMetric(ratio(tApply, kApply), "apply-ratio")
-		b.ReportMetric(ratio(tApply+tWait, kApply+kWait), "total-ratio")
-		b.ReportMetric(ratio(tReapply, tPlan), "reapply/plan")
-		fmt.Printf(`
-BenchmarkApply1000: 1,001 objects (500 Deployments, 500 ConfigMaps, 1 Namespace), empty cluster each
-| phase                    | tugboat  | kubectl  | ratio | target |
-|--------------------------|----------|----------|-------|--------|
-| apply (tugboat: re-plan %4.1fs, writes %4.1fs) | %7.1fs | %7.1fs | %5.2f | ≤ 0.30 |
-| wait until Available     | %7.1fs | %7.1fs | %5.2f |        |
-| total                    | %7.1fs | %7.1fs | %5.2f | ≤ 0.70 |
-| re-apply unchanged vs plan | %7.1fs | plan %5.1fs | %5.2f | ≤ 1.50 |
-`, res.PlanTime.Seconds(), res.ApplyTime.Seconds(), tApply.Seconds(), kApply.Seconds(), ratio(tApply, kApply),
-			tWait.Seconds(), kWait.Seconds(), ratio(tWait, kWait),
-			(tApply + tWait).Seconds(), (kApply + kWait).Seconds(), ratio(tApply+tWait, kApply+kWait),
-			tReapply.Seconds(), tPlan.Seconds(), ratio(tReapply, tPlan))
 	}
+
+	// `bot apply` as a process
+	cp := fresh("bench-bot")
+	took, err := botApplyProcess(ctx, b, cp, docs)
+	cp.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	t.process = took
+
+	// kubectl
+	cb := fresh("bench-kubectl")
+	defer cb.Close()
+	file := filepath.Join(b.TempDir(), "all.yaml")
+	if err := os.WriteFile(file, []byte(strings.Join(docs, "\n---\n")), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	kubectl := func(args ...string) (time.Duration, error) {
+		t0 := time.Now()
+		out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", cb.Kubeconfig()}, args...)...).CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
+		}
+		return time.Since(t0), nil
+	}
+	if t.kApply, err = kubectl("apply", "--server-side", "-f", file); err != nil {
+		b.Fatal(err)
+	}
+	if t.kWait, err = kubectl("wait", "--for=condition=Available", "deployment", "--all", "-n", benchNamespace, "--timeout=15m"); err != nil {
+		b.Fatal(err)
+	}
+	return t
 }
 
 func tail(s string) string {

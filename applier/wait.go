@@ -67,6 +67,9 @@ type tracked struct {
 	message string
 	obj     *unstructured.Unstructured // last read; nil until found
 	diag    *Diagnosis
+	// watched: a watch has reported this object, and keeps it up to date;
+	// polls no longer re-read it (only its pods).
+	watched bool
 }
 
 // Wait watches and polls refs until all are Current, one has Failed, or the
@@ -102,7 +105,7 @@ func (w *Waiter) Wait(ctx context.Context, refs []planner.ObjectRef, opts WaitOp
 	for round := 0; ; round++ {
 		pending := pendingOf(objs)
 		before := snapshot(pending)
-		w.poll(waitCtx, pending, opts.Selector)
+		w.poll(waitCtx, unwatched(pending), opts.Selector)
 		// Pods are not looked at in the very first round: right after an
 		// apply the controllers have not made them yet.
 		if round > 0 {
@@ -162,6 +165,18 @@ func sleep(ctx context.Context, opts WaitOptions, objs []*tracked, ws *watchSet,
 			}
 		}
 	}
+}
+
+// unwatched are the objects of ts no watch has reported (not labelled as
+// the selector expects, or their watch cannot start): polls read those.
+func unwatched(ts []*tracked) []*tracked {
+	var out []*tracked
+	for _, t := range ts {
+		if !t.watched {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func pendingOf(objs []*tracked) []*tracked {

@@ -18,9 +18,11 @@ import (
 // A wait watches the kinds it waits for, so it ends as soon as the last
 // object is ready rather than at the next poll: with a poll every second,
 // a wait took up to a second longer than the rollout, and every round
-// re-read every pending object. The polls stay, at the wait's Interval, as
-// the safety net and for what a watch of the objects themselves does not
-// show (their pods failing, objects without the ApplySet label).
+// re-read every pending object (500 Deployments LISTed each second while
+// the cluster's controllers roll them out on the same CPUs). The polls stay,
+// at the wait's Interval, for what a watch of the objects themselves does
+// not show: their pods failing, and objects no watch reports (without the
+// ApplySet label, or whose watch cannot start).
 //
 // Why not kstatus' watcher (cli-utils pkg/kstatus/watcher): fluxcd's
 // cli-utils fork brings it, but it reports through its own event stream of
@@ -161,9 +163,13 @@ func applyEvents(evs map[watchKey]watchEvent, byKey map[watchKey]*tracked, onCha
 		}
 		before := t.status
 		if ev.obj == nil {
+			// Gone from the watch: deleted, or no longer labelled as the
+			// selector expects. The next poll reads it by name to tell.
 			t.status, t.message, t.obj = StatusNotFound, "not found in the cluster", nil
+			t.watched = false
 		} else {
 			t.set(ev.obj)
+			t.watched = true
 		}
 		if onChange != nil && t.status != before {
 			onChange(t.result())

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/kubetest"
 	"github.com/tugboatops/tugboat/kube"
 )
 
@@ -293,65 +294,150 @@ func benchPlan(b *testing.B, p *Planner, in Input, wantChanges int) func() error
 	}
 }
 
-// BenchmarkPlan1000 compares the planner with kubectl diff and with the
-// raw floor on 1,000 objects (every other one changed), then measures the
-// planner's peak heap on 5,000. Run with -benchtime 1x (make bench).
+// BenchmarkPlan1000 compares the planner, and `bot plan` as a whole
+// process, with kubectl diff and with the raw floor on 1,000 objects (every
+// other one changed), on a cluster with API Priority and Fairness off (as
+// kubetest runs) and on one with it on at its defaults (as real clusters
+// run); then it measures the planner's peak memory on 5,000. Run with
+// -benchtime 1x (make bench).
 func BenchmarkPlan1000(b *testing.B) {
 	for range b.N {
 		benchPlan1000(b)
 	}
 }
 
+// planScenario is one cluster's medians.
+type planScenario struct {
+	planner, process, kubectl, floor time.Duration
+	runs                             string
+	phases                           string
+}
+
 func benchPlan1000(b *testing.B) {
+	const n = 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	apfCluster, err := kubetest.New(ctx, kubetest.WithName("bench-apf"), kubetest.WithPriorityAndFairness())
+	cancel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer apfCluster.Close()
+
+	off, sweep, reg, kc := planBench(b, cluster, n, true)
+	on, _, _, _ := planBench(b, apfCluster, n, false)
+	heap, child := benchPeakMemory(b, reg, kc)
+	peak := heap + uint64(child)
+
+	mp, mk, mf, mb := off.planner, off.kubectl, off.floor, off.process
+	ratio := func(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+	b.ReportMetric(mb.Seconds(), "bot-plan-s")
+	b.ReportMetric(ratio(mb, mf), "bot-plan/floor")
+	b.ReportMetric(mp.Seconds(), "planner-s")
+	b.ReportMetric(mk.Seconds(), "kubectl-s")
+	b.ReportMetric(mf.Seconds(), "floor-s")
+	b.ReportMetric(ratio(mp, mf), "planner/floor")
+	b.ReportMetric(ratio(mk, mp), "kubectl/planner")
+	b.ReportMetric(ratio(on.process, on.floor), "apf-bot-plan/floor")
+	b.ReportMetric(ratio(on.planner, on.floor), "apf-planner/floor")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MB-5000")
+	row := func(s planScenario) string {
+		return fmt.Sprintf(`| planner (render child + dry-run + diff)       | %9v | planner/floor = %.2f (≤ 1.5), kubectl/planner = %.1f (≥ 5) |
+| bot plan -o json (the whole process)          | %9v | bot-plan/floor = %.2f (≤ 1.5), kubectl/bot-plan = %.1f |
+| kubectl diff --server-side -f DIR             | %9v |                             |
+| raw floor (32 workers, SSA dry-run PATCH only) | %9v |                             |
+runs: %s
+bot plan -v phases: %s`,
+			s.planner.Round(time.Millisecond), ratio(s.planner, s.floor), ratio(s.kubectl, s.planner),
+			s.process.Round(time.Millisecond), ratio(s.process, s.floor), ratio(s.kubectl, s.process),
+			s.kubectl.Round(time.Millisecond), s.floor.Round(time.Millisecond), s.runs, s.phases)
+	}
+	fmt.Printf(`
+BenchmarkPlan1000: %d objects (%d Deployments + %d ConfigMaps, every other one changed), medians of %d runs
+API Priority and Fairness off (kubetest's default):
+| contender                                     | wall time | ratio                       |
+|-----------------------------------------------|-----------|-----------------------------|
+%s
+API Priority and Fairness on, at its defaults (as real clusters run):
+| contender                                     | wall time | ratio                       |
+|-----------------------------------------------|-----------|-----------------------------|
+%s
+planner peak memory, 5,000 objects: %.0f MB = heap %.0f MB + render child max RSS %.0f MB (target ≤ 200 MB)
+%s`, n, n/2, n/2, benchRuns, row(off), row(on),
+		float64(peak)/(1<<20), float64(heap)/(1<<20), float64(child)/(1<<20), sweep)
+}
+
+// planBench measures the contenders on c: the planner in this process, `bot
+// plan` as its own process, the raw floor and kubectl diff, alternated so
+// drift in the machine's load hits all alike. With sweep, it also times the
+// planner at several concurrency levels and with GETs instead of LISTs.
+func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenario, string, *kube.Registry, *kube.Cluster) {
 	reg := kube.NewRegistry(nil)
-	if err := reg.AddConfig("bench", cluster.RESTConfig()); err != nil {
+	if err := reg.AddConfig("bench", c.RESTConfig()); err != nil {
 		b.Fatal(err)
 	}
 	kc, err := reg.Cluster("bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n = 1000
 	ns := fmt.Sprintf("bench-%d", time.Now().UnixNano()%1e6)
 	set := kube.ApplySet{Repo: "acme/bench", Env: "bench"}
 	benchDeploy(b, kc, set, benchObjects(ns, n, false))
 	desired := benchObjects(ns, n, true)
-	dir := b.TempDir()
+	repo := b.TempDir()
+	dir := filepath.Join(repo, "deploy")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	writeObjects(b, dir, desired)
 
-	env := config.Environment{Name: "bench", Cluster: "bench", Path: "."}
-	in := Input{Repo: os.DirFS(dir), RepoName: set.Repo, Env: env}
+	env := config.Environment{Name: "bench", Cluster: "bench", Path: "deploy"}
+	in := Input{Repo: os.DirFS(repo), RepoName: set.Repo, Env: env}
 	p := benchPlanner(b, reg)
-	fl := newFloor(b, kc, cluster.RESTConfig(), set, desired)
+	fl := newFloor(b, kc, c.RESTConfig(), set, desired)
 	const floorWorkers = 32
+	proc := newBotPlanProcess(b, repo, env.Path, c.Kubeconfig(), set.Repo)
+	runProc := func() error { _, err := proc.run(n/2, false); return err }
 
 	// Warm up every contender once (discovery caches, connections, the
-	// apiserver's own caches), then alternate them so drift in the
-	// machine's load hits all alike.
-	for _, f := range []func() error{benchPlan(b, p, in, n/2), func() error { return fl.run(floorWorkers) }} {
+	// apiserver's own caches); the bot process's first run fills its
+	// discovery cache on disk, as a user's first `bot plan` does.
+	for _, f := range []func() error{benchPlan(b, p, in, n/2), func() error { return fl.run(floorWorkers) }, runProc} {
 		timeIt(b, f)
 	}
-	var planner, kubectl, raw []time.Duration
+	var planner, kubectl, raw, process []time.Duration
 	for range benchRuns {
 		planner = append(planner, timeIt(b, benchPlan(b, p, in, n/2)))
 		raw = append(raw, timeIt(b, func() error { return fl.run(floorWorkers) }))
-		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(cluster.Kubeconfig(), dir) }))
+		process = append(process, timeIt(b, runProc))
+		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(c.Kubeconfig(), dir) }))
+	}
+	phases, err := proc.run(n/2, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := planScenario{
+		planner: median(planner), process: median(process), kubectl: median(kubectl), floor: median(raw),
+		runs:   fmt.Sprintf("planner %v, bot plan %v, kubectl %v, floor %v", planner, process, kubectl, raw),
+		phases: phases,
+	}
+	if !sweep {
+		return s, "", reg, kc
 	}
 
 	// How the defaults were chosen: dry-runs in flight, and LIST versus
 	// one GET per object.
-	var sweep strings.Builder
+	var out strings.Builder
 	levels := []int{1, 4, 8, 16, 32, 64}
 	byLevel := make([][]time.Duration, len(levels))
 	for range benchRuns {
-		for i, c := range levels {
+		for i, level := range levels {
 			q := *p
-			q.Concurrency = c
+			q.Concurrency = level
 			byLevel[i] = append(byLevel[i], timeIt(b, benchPlan(b, &q, in, n/2)))
 		}
 	}
-	for i, c := range levels {
-		fmt.Fprintf(&sweep, "  concurrency %2d: median %v\n", c, median(byLevel[i]).Round(time.Millisecond))
+	for i, level := range levels {
+		fmt.Fprintf(&out, "  concurrency %2d: median %v\n", level, median(byLevel[i]).Round(time.Millisecond))
 	}
 	var gets []time.Duration
 	getOnly := *p
@@ -359,37 +445,15 @@ func benchPlan1000(b *testing.B) {
 	for range benchRuns {
 		gets = append(gets, timeIt(b, benchPlan(b, &getOnly, in, n/2)))
 	}
-	fmt.Fprintf(&sweep, "  live objects by one GET each instead of LIST (concurrency %d): median %v\n", DefaultConcurrency,
+	fmt.Fprintf(&out, "  live objects by one GET each instead of LIST (concurrency %d): median %v\n", DefaultConcurrency,
 		median(gets).Round(time.Millisecond))
-
-	peak := benchPeakHeap(b, reg, kc)
-
-	mp, mk, mf := median(planner), median(kubectl), median(raw)
-	b.ReportMetric(mp.Seconds(), "planner-s")
-	b.ReportMetric(mk.Seconds(), "kubectl-s")
-	b.ReportMetric(mf.Seconds(), "floor-s")
-	b.ReportMetric(mp.Seconds()/mf.Seconds(), "planner/floor")
-	b.ReportMetric(mk.Seconds()/mp.Seconds(), "kubectl/planner")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB-5000")
-	fmt.Printf(`
-BenchmarkPlan1000: %d objects (%d Deployments + %d ConfigMaps, every other one changed), medians of %d runs
-| contender                                     | wall time | ratio                       |
-|-----------------------------------------------|-----------|-----------------------------|
-| planner (render child + dry-run + diff)       | %9v | planner/floor = %.2f (≤ 1.5) |
-| kubectl diff --server-side -f DIR             | %9v | kubectl/planner = %.1f (≥ 5) |
-| raw floor (%d workers, SSA dry-run PATCH only) | %9v |                             |
-| planner peak heap, 5,000 objects              | %6.0f MB | target ≤ 200 MB             |
-runs: planner %v, kubectl %v, floor %v
-%s`, n, n/2, n/2, benchRuns,
-		mp.Round(time.Millisecond), mp.Seconds()/mf.Seconds(),
-		mk.Round(time.Millisecond), mk.Seconds()/mp.Seconds(),
-		floorWorkers, mf.Round(time.Millisecond), float64(peak)/(1<<20),
-		planner, kubectl, raw, sweep.String())
+	return s, out.String(), reg, kc
 }
 
-// benchPeakHeap plans 5,000 objects and returns the highest live heap
-// seen while it ran.
-func benchPeakHeap(b *testing.B, reg *kube.Registry, kc *kube.Cluster) uint64 {
+// benchPeakMemory plans 5,000 objects and returns the highest live heap
+// seen while it ran and the render child's peak resident set (its own
+// process, which the heap never shows).
+func benchPeakMemory(b *testing.B, reg *kube.Registry, kc *kube.Cluster) (heap uint64, child int64) {
 	const n = 5000
 	ns := fmt.Sprintf("bench5k-%d", time.Now().UnixNano()%1e6)
 	set := kube.ApplySet{Repo: "acme/bench5k", Env: "bench"}
@@ -424,5 +488,5 @@ func benchPeakHeap(b *testing.B, reg *kube.Registry, kc *kube.Cluster) uint64 {
 	timeIt(b, benchPlan(b, p, in, n/2))
 	close(done)
 	wg.Wait()
-	return peak.Load()
+	return peak.Load(), p.Renderer.(*Renderer).PeakChildRSS()
 }
