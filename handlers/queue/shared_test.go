@@ -20,7 +20,9 @@ type sharedFake struct {
 	failKey string
 }
 
-func newSharedFake() *sharedFake { return &sharedFake{held: map[string]bool{}, seen: map[string]bool{}} }
+func newSharedFake() *sharedFake {
+	return &sharedFake{held: map[string]bool{}, seen: map[string]bool{}}
+}
 
 func (f *sharedFake) Lock(ctx context.Context, key string) (context.Context, func(), error) {
 	f.mu.Lock()
