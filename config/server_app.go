@@ -30,6 +30,10 @@ type App struct {
 	// without write access. Off by default: a plan dry-runs against the live
 	// clusters and shows what runs there.
 	AllowForkPlans bool `yaml:"allow_fork_plans"`
+	// Home coordinates replicas (server_home.go); Resync is the leader's
+	// catch-up round.
+	Home   Home   `yaml:"home"`
+	Resync Resync `yaml:"resync"`
 }
 
 // Queue sizes the webhook queue.
@@ -187,6 +191,7 @@ func LoadServerApp(file string) (*Server, error) {
 			bad("allowed_repositories: %v", err)
 		}
 	}
+	s.checkHome(bad)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -27,6 +27,10 @@ type recordingOps struct {
 func (r *recordingOps) add(s string) { r.mu.Lock(); r.calls = append(r.calls, s); r.mu.Unlock() }
 
 func (r *recordingOps) PlanPR(_ context.Context, req ops.PlanRequest) error {
+	if req.IfNotPlanned {
+		r.add(fmt.Sprintf("plan %s#%d %v if not planned", req.Repo, req.Number, req.Envs))
+		return nil
+	}
 	r.add(fmt.Sprintf("plan %s#%d %v", req.Repo, req.Number, req.Envs))
 	return nil
 }
@@ -120,9 +124,9 @@ func TestPullRequestActions(t *testing.T) {
 		ev   *github.PullRequestEvent
 		want string
 	}{
-		{"opened", prEvent("opened", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
-		{"synchronize", prEvent("synchronize", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
-		{"ready", prEvent("ready_for_review", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
+		{"opened", prEvent("opened", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
+		{"synchronize", prEvent("synchronize", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
+		{"ready", prEvent("ready_for_review", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
 		{"base changed", prEvent("edited", "acme/infra", "acme/infra", baseChange), "plan acme/infra#7 []"},
 		{"title edited", prEvent("edited", "acme/infra", "acme/infra", titleChange), ""},
 		{"labeled", prEvent("labeled", "acme/infra", "acme/infra", nil), ""},
@@ -153,7 +157,7 @@ func TestForkPlannedWhenAllowed(t *testing.T) {
 	if err := (PullRequest{b}).Handle(context.Background(), "pull_request", "d", payload(t, prEvent("opened", "acme/infra", "mallory/infra", nil))); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(rec.calls, "; "); got != "plan acme/infra#7 []" {
+	if got := strings.Join(rec.calls, "; "); got != "plan acme/infra#7 [] if not planned" {
 		t.Errorf("calls = %q", got)
 	}
 }

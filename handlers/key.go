@@ -2,9 +2,10 @@ package handlers
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/tugboatops/tugboat/ops"
 )
 
 // EventKey is the scheduler's serialization key: events of one pull
@@ -35,15 +36,18 @@ func EventKey(d githubapp.Dispatch) string {
 		return d.EventType
 	}
 	repo := p.Repository.FullName
+	r := splitRepo(repo)
+	// The keys are ops.PRKey and ops.RepoKey: the resync takes the same
+	// per-PR lock as the queue.
 	switch {
 	case p.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.Number)
+		return ops.PRKey(r, p.Number)
 	case p.Issue.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.Issue.Number)
+		return ops.PRKey(r, p.Issue.Number)
 	case p.PullRequest.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.PullRequest.Number)
+		return ops.PRKey(r, p.PullRequest.Number)
 	case len(p.CheckRun.PullRequests) > 0:
-		return fmt.Sprintf("%s#%d", repo, p.CheckRun.PullRequests[0].Number)
+		return ops.PRKey(r, p.CheckRun.PullRequests[0].Number)
 	case p.CheckRun.HeadSHA != "":
 		return repo + "@" + p.CheckRun.HeadSHA
 	}

@@ -37,6 +37,8 @@ type Ops struct {
 	applier  Applier
 	state    EnvState
 	records  RecordStore
+	github   GitHubApp
+	locker   Locker
 	opts     Options
 	applies  *pool
 
@@ -66,6 +68,13 @@ type Options struct {
 	// Timeout bounds one PlanPR (default 10 min).
 	Timeout time.Duration
 	Metrics *Metrics
+	// RepoAllowed says whether a repository ("owner/name") is served (the
+	// server config's allowed_repositories); nil: every one. The resync
+	// walks only those.
+	RepoAllowed func(fullName string) bool
+	// PlanForks plans fork pull requests without a maintainer's /plan (the
+	// server config's allow_fork_plans); the resync leaves other forks alone.
+	PlanForks bool
 }
 
 // Engines are what Ops drives: the planner, the renderer (to tell which
@@ -78,6 +87,12 @@ type Engines struct {
 	Applier  Applier
 	State    EnvState
 	Records  RecordStore
+	// GitHub lists the app's installations for the resync (nil: no resync).
+	GitHub GitHubApp
+	// Locker is the per-PR lock the webhook queue takes too (a per-PR
+	// Lease across replicas), so the resync never plans a pull request a
+	// replica is handling. Nil: none taken.
+	Locker Locker
 }
 
 // New returns Ops driving e.
@@ -91,7 +106,7 @@ func New(e Engines, opts Options) *Ops {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Minute
 	}
-	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, opts: opts,
+	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, github: e.GitHub, locker: e.Locker, opts: opts,
 		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(256), minimized: map[string]bool{}}
 }
 
