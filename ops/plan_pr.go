@@ -67,7 +67,10 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 		if err != nil {
 			return err
 		}
-		if st := o.headState(runs); st.planned {
+		// An early failure (GitHub did not answer) is not a plan: a
+		// manual redelivery is how a maintainer retries it. The resync
+		// leaves it to the Re-plan button instead of retrying every round.
+		if st := o.headState(runs); st.planned && !st.earlyFailed {
 			zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(pr.HeadSHA)).Msg("this head was planned already: nothing to do")
 			return nil
 		}

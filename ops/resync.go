@@ -73,6 +73,9 @@ type headRuns struct {
 	planned bool
 	// open are tugboat's runs on the head still queued or in progress.
 	open []gh.CheckRunInfo
+	// earlyFailed: the run "tugboat" says planning failed before any
+	// environment was known (a fetch failed): a redelivery should plan.
+	earlyFailed bool
 }
 
 // headState reads tugboat's runs among runs (the latest of each name):
@@ -90,6 +93,9 @@ func (o *Ops) headState(runs []gh.CheckRunInfo) headRuns {
 		}
 		if r.Status == "completed" {
 			completed = true
+			if r.Name == CheckEarlyFailure && r.Conclusion == comments.ConclusionFailure {
+				st.earlyFailed = true
+			}
 		} else {
 			st.open = append(st.open, r)
 		}

@@ -250,3 +250,29 @@ func TestResyncDeploysEnvironmentBehindDefaultBranch(t *testing.T) {
 		t.Errorf("the second round deployed again: %v", w.applier.calls())
 	}
 }
+
+// TestIfNotPlannedRetriesAnEarlyFailure: a head whose only run says
+// planning failed before any environment was known is planned by a
+// redelivery (IfNotPlanned), which is how a maintainer retries it.
+func TestIfNotPlannedRetriesAnEarlyFailure(t *testing.T) {
+	w := newWorld(t)
+	ctx := w.ctx()
+	n, head := w.openUnplanned("flaky", map[string]string{"deploy/staging/app.yaml": "image: web:6.0\n"})
+	if _, err := w.client.CreateCheckRun(ctx, w.repo, gh.CheckRun{Name: "tugboat", HeadSHA: head, Status: "completed",
+		Conclusion: "failure", Title: "Could not plan", Summary: "GitHub answered 503."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ops.PlanPR(ctx, PlanRequest{PR: w.pr(n), IfNotPlanned: true}); err != nil {
+		t.Fatal(err)
+	}
+	if run := latestRun(w.gh.CheckRuns(testRepo, head), "tugboat/staging"); run == nil || run.Status != "completed" {
+		t.Fatalf("the redelivery did not plan after an early failure: %+v", run)
+	}
+	plans := w.planner.count()
+	if err := w.ops.PlanPR(ctx, PlanRequest{PR: w.pr(n), IfNotPlanned: true}); err != nil {
+		t.Fatal(err)
+	}
+	if w.planner.count() != plans {
+		t.Error("a second delivery planned the planned head again")
+	}
+}

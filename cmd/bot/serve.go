@@ -75,6 +75,14 @@ func serve(ctx context.Context, cfg *config.Server) error {
 		}
 	}()
 
+	// The singletons (resync, drift) run while this replica leads; on
+	// shutdown the leadership is released so another takes over at once.
+	led := make(chan struct{})
+	go func() {
+		defer close(led)
+		app.replicas.lead(ctx, app.loops)
+	}()
+
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -82,6 +90,7 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	}
 	log.Info().Msg("shutting down: no new webhooks, draining the queue")
 	<-concluded // ctx has ended: it stops at its next request
+	<-led
 	// ctx has ended: the shutdown gets contexts of its own, with the logger.
 	base := log.WithContext(context.Background())
 	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)

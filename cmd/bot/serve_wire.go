@@ -32,6 +32,10 @@ type app struct {
 	// concludeInterrupted concludes what a stopped predecessor left in
 	// progress; serve runs it in the background once serving.
 	concludeInterrupted func(ctx context.Context) error
+	// replicas coordinates with the other replicas; loops are the
+	// singletons it runs while this replica leads (serve_leader.go).
+	replicas *replicas
+	loops    []kube.Loop
 }
 
 // maxWebhookBytes is GitHub's payload cap (25 MB) plus headroom.
@@ -77,18 +81,25 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
+	rep, err := newReplicas(cfg, clusters, state.Identity, reg)
+	if err != nil {
+		return nil, err
+	}
 	engines := ops.Engines{
 		Planner: pl, Renderer: renderer,
 		Applier: &applier.Applier{Planner: pl, Clusters: clusters},
 		State:   state, Records: state,
+		GitHub: factory, Locker: rep.locker,
 	}
 	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
-		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg)})
+		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg),
+		RepoAllowed: cfg.Allowed, PlanForks: cfg.AllowForkPlans})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
 	qm := queue.NewMetrics(reg)
-	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
+	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm,
+		Locker: rep.locker, Shared: rep.shared})
 	dispatcher := githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
 			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.MergeGroup{Base: base},
@@ -105,7 +116,8 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	mux.Handle("GET /readyz", readyz(clusters))
 	mux.Handle("GET /metrics", metricsHandler(reg))
 	return &app{handler: mux, scheduler: sched, slug: slug,
-		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }}, nil
+		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) },
+		replicas:            rep, loops: singletons(o, cfg.Resync.Every)}, nil
 }
 
 // appSlug asks GitHub who the app is, retrying for a while: the bot may

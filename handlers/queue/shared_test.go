@@ -189,3 +189,43 @@ func TestSharedLockFailureLeavesRedeliveryPossible(t *testing.T) {
 		t.Errorf("handled %v, want the redelivery of d1 run once", got)
 	}
 }
+
+// TestLocalLockerOneHolderPerKey: a second Lock of a key waits for the
+// first's unlock; other keys do not; a wait ends with its context.
+func TestLocalLockerOneHolderPerKey(t *testing.T) {
+	l := NewLocalLocker()
+	_, unlock, err := l.Lock(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, u, err := l.Lock(context.Background(), "b"); err != nil {
+		t.Fatalf("another key: %v", err)
+	} else {
+		u()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := l.Lock(ctx, "a"); err == nil {
+		t.Fatal("a held key was locked again")
+	}
+	got := make(chan struct{})
+	go func() {
+		_, u, err := l.Lock(context.Background(), "a")
+		if err == nil {
+			u()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("took a held key")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	unlock() // twice is harmless
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter never got the released key")
+	}
+}
