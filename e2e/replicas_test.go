@@ -34,8 +34,7 @@ type fleet struct {
 	proxy  *httptest.Server
 	extra  string // server config shared by the replicas
 	next   atomic.Int64
-	mu     sync.Mutex
-	downed map[*bot]bool
+	mu     sync.Mutex // guards bots against the proxy
 }
 
 // newFleet starts n replicas and points the emulator's webhook at the
@@ -44,7 +43,7 @@ func newFleet(t testing.TB, n int, resync string) *fleet {
 	t.Helper()
 	w := newWorld(t, options{})
 	w.bot.stop(t) // the world's single bot gives way to the fleet
-	f := &fleet{world: w, home: "home-" + w.ns, downed: map[*bot]bool{}}
+	f := &fleet{world: w, home: "home-" + w.ns}
 	f.extra = fmt.Sprintf("home: {cluster: staging, namespace: %s}\nresync: {interval: %s}\nqueue: {workers: 8}\n", f.home, resync)
 	for range n {
 		f.bots = append(f.bots, startBot(t, w.gh, f.extra))
@@ -60,8 +59,11 @@ func newFleet(t testing.TB, n int, resync string) *fleet {
 // balancer does (one that stopped answering is skipped).
 func (f *fleet) forward(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	for range len(f.bots) {
-		b := f.bots[int(f.next.Add(1))%len(f.bots)]
+	f.mu.Lock()
+	bots := append([]*bot(nil), f.bots...)
+	f.mu.Unlock()
+	for range len(bots) {
+		b := bots[int(f.next.Add(1))%len(bots)]
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, b.url+r.URL.Path, bytes.NewReader(body))
 		req.Header = r.Header.Clone()
 		resp, err := http.DefaultClient.Do(req)
@@ -108,6 +110,8 @@ func (f *fleet) idle() {
 
 func (f *fleet) live() []*bot {
 	var out []*bot
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, b := range f.bots {
 		select {
 		case <-b.done:
