@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Values of LabelLease on the bot's own Leases in its home namespace.
@@ -90,8 +92,28 @@ func (l *PRLocker) Lock(ctx context.Context, key string) (context.Context, func(
 	}()
 	return held, func() {
 		cancel(nil)
-		if err := h.Release(context.WithoutCancel(ctx)); err != nil {
+		rctx := context.WithoutCancel(ctx)
+		if err := h.Release(rctx); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not release the pull request's lease")
+			return
 		}
+		deleteReleased(rctx, l.Cluster, l.Namespace, h.Name())
 	}, nil
+}
+
+// deleteReleased deletes a per-PR Lease nobody holds, so the home
+// namespace keeps one Lease per pull request being handled rather than one
+// per pull request ever seen. The delete is conditional on the version
+// read: a replica that took the Lease meanwhile keeps it.
+func deleteReleased(ctx context.Context, c *Cluster, namespace, name string) {
+	leases := c.Coordination.Leases(namespace)
+	l, err := leases.Get(ctx, name, metav1.GetOptions{})
+	if err != nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "") {
+		return
+	}
+	rv := l.ResourceVersion
+	err = leases.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		zerolog.Ctx(ctx).Debug().Err(err).Str("lease", name).Msg("could not delete a released pull request lease")
+	}
 }

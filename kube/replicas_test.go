@@ -10,6 +10,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -240,6 +241,12 @@ func TestPRLeaseOneHolderAtATime(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("b never took the released lease")
 	}
+	// Once nobody holds it, the Lease is deleted: the namespace does not
+	// keep one per pull request ever seen.
+	waitUntil(t, "the released lease deleted", 10*time.Second, func() bool {
+		_, err := c.Coordination.Leases(ns).Get(ctx, PRLeaseName(key), metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
 }
 
 // TestPRLeaseTakenOverFromADeadHolder: a replica killed while handling a
