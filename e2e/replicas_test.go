@@ -29,12 +29,12 @@ import (
 // the staging cluster.
 type fleet struct {
 	*world
-	bots   []*bot
-	home   string // the home namespace
-	proxy  *httptest.Server
-	extra  string // server config shared by the replicas
-	next   atomic.Int64
-	mu     sync.Mutex // guards bots against the proxy
+	bots  []*bot
+	home  string // the home namespace
+	proxy *httptest.Server
+	extra string // server config shared by the replicas
+	next  atomic.Int64
+	mu    sync.Mutex // guards bots against the proxy
 }
 
 // newFleet starts n replicas and points the emulator's webhook at the

@@ -10,8 +10,8 @@ import (
 // outside the queue (the resync) and the queue's events of one pull
 // request still run one at a time.
 type LocalLocker struct {
-	mu    sync.Mutex
-	held  map[string]chan struct{} // closed when the key is unlocked
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when the key is unlocked
 }
 
 // NewLocalLocker returns an empty LocalLocker.
