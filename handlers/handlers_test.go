@@ -326,3 +326,32 @@ func TestMergeGroupChecksRequested(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseEventKeyInert: events no handler acts on get no key, so the
+// queue runs them without taking a pull request's lease; the rest keep
+// EventKey's.
+func TestBaseEventKeyInert(t *testing.T) {
+	b := newBase(&recordingOps{})
+	push := func(ref string) *github.PushEvent {
+		return &github.PushEvent{Ref: github.String(ref), Repo: &github.PushEventRepository{FullName: github.String("acme/infra"), DefaultBranch: github.String("main")}}
+	}
+	cases := []struct {
+		name, event string
+		ev          any
+		want        string
+	}{
+		{"push to main", "push", push("refs/heads/main"), "acme/infra"},
+		{"push to a branch", "push", push("refs/heads/feature"), ""},
+		{"command", "issue_comment", commentEvent("created", "alice", "/plan", true), "acme/infra#7"},
+		{"own comment", "issue_comment", commentEvent("created", b.BotLogin, "<!-- tugboat:plan -->", true), ""},
+		{"edited comment", "issue_comment", commentEvent("edited", "alice", "/plan", true), ""},
+		{"re-run", "check_run", checkRunEvent("rerequested", "tugboat/prod", ""), "acme/infra#7"},
+		{"run completed", "check_run", checkRunEvent("completed", "tugboat/prod", ""), ""},
+		{"opened", "pull_request", prEvent("opened", "acme/infra", "acme/infra", nil), "acme/infra#7"},
+	}
+	for _, c := range cases {
+		if got := b.EventKey(githubapp.Dispatch{EventType: c.event, Payload: payload(t, c.ev)}); got != c.want {
+			t.Errorf("%s: key %q, want %q", c.name, got, c.want)
+		}
+	}
+}

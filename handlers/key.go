@@ -53,3 +53,43 @@ func EventKey(d githubapp.Dispatch) string {
 	}
 	return repo
 }
+
+// EventKey is the queue's key for d (the function EventKey), or "" for an
+// event no handler acts on — the bot's own comments, edits and deletions
+// of comments, pushes to other branches than the default, check runs
+// created or completed — so that it takes no per-PR lock: the bot's own
+// comment set would otherwise queue behind the plan that posted it.
+func (b *Base) EventKey(d githubapp.Dispatch) string {
+	if b.inert(d) {
+		return ""
+	}
+	return EventKey(d)
+}
+
+// inert reports whether no handler acts on d (each handler checks again).
+func (b *Base) inert(d githubapp.Dispatch) bool {
+	var p struct {
+		Action     string `json:"action"`
+		Ref        string `json:"ref"`
+		Repository struct {
+			DefaultBranch string `json:"default_branch"`
+		} `json:"repository"`
+		Comment struct {
+			User struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		} `json:"comment"`
+	}
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		return false
+	}
+	switch d.EventType {
+	case "push":
+		return p.Repository.DefaultBranch != "" && p.Ref != "refs/heads/"+p.Repository.DefaultBranch
+	case "issue_comment":
+		return p.Action != "created" || (b.BotLogin != "" && p.Comment.User.Login == b.BotLogin)
+	case "check_run":
+		return p.Action != "rerequested" && p.Action != "requested_action"
+	}
+	return false
+}

@@ -98,7 +98,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
 	qm := queue.NewMetrics(reg)
-	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm,
+	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: base.EventKey, Metrics: qm,
 		Locker: rep.locker, Shared: rep.shared})
 	dispatcher := githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},

@@ -22,7 +22,10 @@ import (
 
 // KeyFunc says which events must be serialized: events with the same key
 // run in order, one at a time. The handlers key by repository and pull
-// request number.
+// request number. An empty key marks an event no handler acts on (the
+// bot's own comments, pushes to other branches): it runs unordered, with
+// no shared lock and no shared record, so it never waits for a pull
+// request's lease.
 type KeyFunc func(d githubapp.Dispatch) string
 
 // Options configure a Scheduler.
@@ -68,8 +71,10 @@ type Scheduler struct {
 	seen     *idSet            // delivery ids handled successfully
 	waiting  int
 	busy     int
-	closed   bool
-	workers  sync.WaitGroup
+	// unordered numbers the private keys of events keyed "".
+	unordered uint64
+	closed    bool
+	workers   sync.WaitGroup
 	// detached counts handlers' work that outlived its handler (see
 	// Detach); Shutdown waits for it too.
 	detached sync.WaitGroup
@@ -77,7 +82,10 @@ type Scheduler struct {
 
 type item struct {
 	key string
-	d   githubapp.Dispatch
+	// unordered: the key function said "" — an event no handler acts on,
+	// run without order, shared lock or shared record.
+	unordered bool
+	d         githubapp.Dispatch
 	// log is the delivery's logger (event and delivery id), carried across
 	// the queue into the handler's context: the webhook request's own
 	// context ends once the delivery is acknowledged.
@@ -144,7 +152,12 @@ func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 		return githubapp.ErrCapacityExceeded
 	}
 	key := s.opts.Key(d)
-	s.queues[key] = append(s.queues[key], item{d: d, log: log, received: time.Now()})
+	unordered := key == ""
+	if unordered {
+		s.unordered++
+		key = fmt.Sprintf("\x00%d", s.unordered)
+	}
+	s.queues[key] = append(s.queues[key], item{d: d, log: log, received: time.Now(), unordered: unordered})
 	if len(s.queues[key]) == 1 && !s.running[key] {
 		s.ready = append(s.ready, key)
 	}
@@ -295,7 +308,7 @@ func (s *Scheduler) detachFunc(key string, h *holder) func() func() {
 // replica (or this one before a restart) handled the delivery already.
 func (s *Scheduler) handle(it item, h *holder) error {
 	base := it.log.WithContext(s.base)
-	if s.opts.Locker != nil {
+	if s.opts.Locker != nil && !it.unordered {
 		// The lock's context bounds the wait only: once held, the handling
 		// runs under it for as long as it takes.
 		lctx, cancel := context.WithCancelCause(base)
@@ -317,7 +330,8 @@ func (s *Scheduler) handle(it item, h *holder) error {
 		h.release = func() { unlock(); cancel(nil) }
 		base = held
 	}
-	if s.opts.Shared != nil && it.d.DeliveryID != "" {
+	shared := s.opts.Shared != nil && it.d.DeliveryID != "" && !it.unordered
+	if shared {
 		seen, err := s.opts.Shared.Seen(base, it.d.DeliveryID)
 		if err != nil {
 			// Handling is idempotent (latest-wins): a duplicate is cheaper
@@ -330,7 +344,7 @@ func (s *Scheduler) handle(it item, h *holder) error {
 		}
 	}
 	err := s.execute(base, it, h)
-	if err == nil && s.opts.Shared != nil && it.d.DeliveryID != "" {
+	if err == nil && shared {
 		if err := s.opts.Shared.Add(base, it.d.DeliveryID); err != nil {
 			it.log.Warn().Err(err).Msg("could not record the delivery as handled in the shared record")
 		}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
 )
 
 // sharedFake is a Locker and SeenStore standing in for the home cluster's
@@ -227,5 +229,38 @@ func TestLocalLockerOneHolderPerKey(t *testing.T) {
 	case <-got:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiter never got the released key")
+	}
+}
+
+// TestUnkeyedEventsTakeNoSharedLock: an event keyed "" (no handler acts on
+// it) runs without the shared lock or record, and does not wait for
+// another unkeyed event.
+func TestUnkeyedEventsTakeNoSharedLock(t *testing.T) {
+	f := newSharedFake()
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(2)
+	rec := &recorder{handle: func(context.Context, string, []byte) error {
+		started.Done()
+		<-release
+		return nil
+	}}
+	s := New(Options{Workers: 2, Key: func(githubapp.Dispatch) string { return "" }, Locker: f, Shared: f})
+	for _, id := range []string{"own-comment", "branch-push"} {
+		if err := s.Schedule(context.Background(), dispatch(rec, id, "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ran := make(chan struct{})
+	go func() { started.Wait(); close(ran) }()
+	select {
+	case <-ran: // both ran at once: no order among unkeyed events
+	case <-time.After(5 * time.Second):
+		t.Fatal("unkeyed events were serialized")
+	}
+	close(release)
+	drain(t, s)
+	if got := f.log(); len(got) != 0 {
+		t.Errorf("unkeyed events used the shared lock or record: %v", got)
 	}
 }
