@@ -36,6 +36,10 @@ type App struct {
 	Endpoint `yaml:",inline"`
 	// Drift configures drift detection (server_drift.go).
 	Drift Drift `yaml:"drift"`
+	// Home coordinates replicas (server_home.go); Resync is the leader's
+	// catch-up round.
+	Home   Home   `yaml:"home"`
+	Resync Resync `yaml:"resync"`
 }
 
 // Queue sizes the webhook queue.
@@ -201,6 +205,7 @@ func LoadServerApp(file string) (*Server, error) {
 			bad("allowed_repositories: %v", err)
 		}
 	}
+	s.checkHome(bad)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -6,7 +6,8 @@ import (
 
 // Environments are affected when their render changes, even if no file
 // under their path did (a Kustomize base they share); a PR that changes
-// nothing any environment renders gets no plan, no comment, no check runs.
+// nothing any environment renders gets no plan and no comment, only a
+// skipped "tugboat" run saying so.
 func TestAffectedByRenderNotJustPath(t *testing.T) {
 	kustomize := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../base]\n"
 	w := newWorld(t, options{files: map[string]string{
@@ -31,8 +32,11 @@ func TestAffectedByRenderNotJustPath(t *testing.T) {
 
 	m, sha2 := w.openPR("unrelated", map[string]string{"deploy/unused/cm.yaml": configMap("unused", "k", "changed"), "README.md": "# changed\n"})
 	waitIdle(t, w)
-	if got := w.gh.CheckRuns(w.repo, sha2); len(got) != 0 {
-		t.Errorf("a PR affecting no environment got check runs: %+v", got)
+	// One completed "tugboat" run (skipped) marks the head as looked at,
+	// so no replica and no resync plans it again.
+	if got := w.gh.CheckRuns(w.repo, sha2); len(got) != 1 || got[0].Name != "tugboat" || got[0].Conclusion != "skipped" ||
+		got[0].Title != "No environment affected" {
+		t.Errorf("a PR affecting no environment got check runs: %+v; want one skipped tugboat run", got)
 	}
 	if got := w.botComments(m); len(got) != 0 {
 		t.Errorf("a PR affecting no environment got comments: %+v", got)

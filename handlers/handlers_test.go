@@ -27,6 +27,10 @@ type recordingOps struct {
 func (r *recordingOps) add(s string) { r.mu.Lock(); r.calls = append(r.calls, s); r.mu.Unlock() }
 
 func (r *recordingOps) PlanPR(_ context.Context, req ops.PlanRequest) error {
+	if req.IfNotPlanned {
+		r.add(fmt.Sprintf("plan %s#%d %v if not planned", req.Repo, req.Number, req.Envs))
+		return nil
+	}
 	r.add(fmt.Sprintf("plan %s#%d %v", req.Repo, req.Number, req.Envs))
 	return nil
 }
@@ -132,9 +136,9 @@ func TestPullRequestActions(t *testing.T) {
 		ev   *github.PullRequestEvent
 		want string
 	}{
-		{"opened", prEvent("opened", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
-		{"synchronize", prEvent("synchronize", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
-		{"ready", prEvent("ready_for_review", "acme/infra", "acme/infra", nil), "plan acme/infra#7 []"},
+		{"opened", prEvent("opened", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
+		{"synchronize", prEvent("synchronize", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
+		{"ready", prEvent("ready_for_review", "acme/infra", "acme/infra", nil), "plan acme/infra#7 [] if not planned"},
 		{"base changed", prEvent("edited", "acme/infra", "acme/infra", baseChange), "plan acme/infra#7 []"},
 		{"title edited", prEvent("edited", "acme/infra", "acme/infra", titleChange), ""},
 		{"labeled", prEvent("labeled", "acme/infra", "acme/infra", nil), ""},
@@ -165,7 +169,7 @@ func TestForkPlannedWhenAllowed(t *testing.T) {
 	if err := (PullRequest{b}).Handle(context.Background(), "pull_request", "d", payload(t, prEvent("opened", "acme/infra", "mallory/infra", nil))); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(rec.calls, "; "); got != "plan acme/infra#7 []" {
+	if got := strings.Join(rec.calls, "; "); got != "plan acme/infra#7 [] if not planned" {
 		t.Errorf("calls = %q", got)
 	}
 }
@@ -365,5 +369,34 @@ func TestIssueCommentReleaseCommands(t *testing.T) {
 				t.Errorf("calls = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestBaseEventKeyInert: events no handler acts on get no key, so the
+// queue runs them without taking a pull request's lease; the rest keep
+// EventKey's.
+func TestBaseEventKeyInert(t *testing.T) {
+	b := newBase(&recordingOps{})
+	push := func(ref string) *github.PushEvent {
+		return &github.PushEvent{Ref: github.String(ref), Repo: &github.PushEventRepository{FullName: github.String("acme/infra"), DefaultBranch: github.String("main")}}
+	}
+	cases := []struct {
+		name, event string
+		ev          any
+		want        string
+	}{
+		{"push to main", "push", push("refs/heads/main"), "acme/infra"},
+		{"push to a branch", "push", push("refs/heads/feature"), ""},
+		{"command", "issue_comment", commentEvent("created", "alice", "/plan", true), "acme/infra#7"},
+		{"own comment", "issue_comment", commentEvent("created", b.BotLogin, "<!-- tugboat:plan -->", true), ""},
+		{"edited comment", "issue_comment", commentEvent("edited", "alice", "/plan", true), ""},
+		{"re-run", "check_run", checkRunEvent("rerequested", "tugboat/prod", ""), "acme/infra#7"},
+		{"run completed", "check_run", checkRunEvent("completed", "tugboat/prod", ""), ""},
+		{"opened", "pull_request", prEvent("opened", "acme/infra", "acme/infra", nil), "acme/infra#7"},
+	}
+	for _, c := range cases {
+		if got := b.EventKey(githubapp.Dispatch{EventType: c.event, Payload: payload(t, c.ev)}); got != c.want {
+			t.Errorf("%s: key %q, want %q", c.name, got, c.want)
+		}
 	}
 }

@@ -2,9 +2,10 @@ package handlers
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/tugboatops/tugboat/ops"
 )
 
 // EventKey is the scheduler's serialization key: events of one pull
@@ -35,17 +36,60 @@ func EventKey(d githubapp.Dispatch) string {
 		return d.EventType
 	}
 	repo := p.Repository.FullName
+	r := splitRepo(repo)
+	// The keys are ops.PRKey and ops.RepoKey: the resync takes the same
+	// per-PR lock as the queue.
 	switch {
 	case p.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.Number)
+		return ops.PRKey(r, p.Number)
 	case p.Issue.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.Issue.Number)
+		return ops.PRKey(r, p.Issue.Number)
 	case p.PullRequest.Number != 0:
-		return fmt.Sprintf("%s#%d", repo, p.PullRequest.Number)
+		return ops.PRKey(r, p.PullRequest.Number)
 	case len(p.CheckRun.PullRequests) > 0:
-		return fmt.Sprintf("%s#%d", repo, p.CheckRun.PullRequests[0].Number)
+		return ops.PRKey(r, p.CheckRun.PullRequests[0].Number)
 	case p.CheckRun.HeadSHA != "":
 		return repo + "@" + p.CheckRun.HeadSHA
 	}
 	return repo
+}
+
+// EventKey is the queue's key for d (the function EventKey), or "" for an
+// event no handler acts on — the bot's own comments, edits and deletions
+// of comments, pushes to other branches than the default, check runs
+// created or completed — so that it takes no per-PR lock: the bot's own
+// comment set would otherwise queue behind the plan that posted it.
+func (b *Base) EventKey(d githubapp.Dispatch) string {
+	if b.inert(d) {
+		return ""
+	}
+	return EventKey(d)
+}
+
+// inert reports whether no handler acts on d (each handler checks again).
+func (b *Base) inert(d githubapp.Dispatch) bool {
+	var p struct {
+		Action     string `json:"action"`
+		Ref        string `json:"ref"`
+		Repository struct {
+			DefaultBranch string `json:"default_branch"`
+		} `json:"repository"`
+		Comment struct {
+			User struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		} `json:"comment"`
+	}
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		return false
+	}
+	switch d.EventType {
+	case "push":
+		return p.Repository.DefaultBranch != "" && p.Ref != "refs/heads/"+p.Repository.DefaultBranch
+	case "issue_comment":
+		return p.Action != "created" || (b.BotLogin != "" && p.Comment.User.Login == b.BotLogin)
+	case "check_run":
+		return p.Action != "rerequested" && p.Action != "requested_action"
+	}
+	return false
 }

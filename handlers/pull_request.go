@@ -55,5 +55,9 @@ func (h PullRequest) Handle(ctx context.Context, _, _ string, payload []byte) er
 		zerolog.Ctx(ctx).Info().Str("head_repo", head).Msg("pull request from a fork: not planned until a maintainer runs /plan")
 		return h.Ops.NoteOnce(ctx, pr, "fork", comments.ForkReply(true))
 	}
-	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr})
+	// A new head (opened, synchronize, reopened, ready_for_review) is
+	// planned unless this App completed runs on it already: another
+	// replica, or an earlier delivery, did. A base change always plans,
+	// since the test merge changed under the same head.
+	return h.Ops.PlanPR(ctx, ops.PlanRequest{PR: pr, IfNotPlanned: action != "edited"})
 }

@@ -8,16 +8,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/rs/zerolog"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
-	"k8s.io/klog/v2"
 )
 
 // The apply mutex's timing by default: client-go's own leader-election
@@ -61,23 +54,13 @@ func (o MutexOptions) withDefaults() MutexOptions {
 // an environment (apply, merge deploy, heal) holds it, so two bot replicas
 // never write one environment at once.
 //
-// It is client-go's leader election on a LeaseLock: acquiring, renewing,
-// taking over from a holder that stopped renewing and releasing on cancel
-// are exactly what leader election does, and its timing rules (a holder
-// gives up after RenewDeadline, before anyone may take over after
-// LeaseDuration) are the ones that make the handover safe. One difference
-// from reading renewTime: a process takes over only after it has itself
-// watched the Lease go unrenewed for a whole LeaseDuration, so clock skew
-// between replicas cannot make it steal a live mutex; a restarted bot thus
-// waits up to one LeaseDuration for the mutex its predecessor held.
+// It is a HeldLease (client-go's leader election on a LeaseLock). One
+// difference from reading renewTime: a process takes over only after it has
+// itself watched the Lease go unrenewed for a whole LeaseDuration, so clock
+// skew between replicas cannot make it steal a live mutex; a restarted bot
+// thus waits up to one LeaseDuration for the mutex its predecessor held.
 type Mutex struct {
-	set      ApplySet
-	c        *Cluster
-	identity string
-	cancel   context.CancelFunc
-	done     chan struct{} // the election loop has returned
-	lost     chan struct{}
-	released atomic.Bool
+	*HeldLease
 }
 
 // ProcessIdentity names this bot process for the apply mutex: host name
@@ -99,115 +82,23 @@ func randomHex(n int) string {
 
 // AcquireMutex blocks until it holds the environment's apply mutex or ctx
 // ends. The Lease's holder is identity (see ProcessIdentity) plus a suffix
-// unique to this acquisition: leader election treats a Lease naming its
-// own identity as already held, so two acquisitions in one process sharing
-// an identity would both "hold" it. Once acquired, ctx no longer matters:
-// the mutex is renewed in the background until Release, and Lost is closed
-// if renewal fails — the caller must then stop writing.
+// unique to this acquisition (see acquireLease). Once acquired, ctx no
+// longer matters: the mutex is renewed in the background until Release,
+// and Lost is closed if renewal fails — the caller must then stop writing.
 func AcquireMutex(ctx context.Context, c *Cluster, set ApplySet, identity string, opt MutexOptions) (*Mutex, error) {
-	opt = opt.withDefaults()
 	name := set.MutexName()
 	if identity == "" {
 		return nil, errors.New("acquire mutex: no identity given")
 	}
-	if opt.LeaseDuration%time.Second != 0 {
-		return nil, fmt.Errorf("acquire mutex %s: lease duration %s is not whole seconds", name, opt.LeaseDuration)
-	}
 	if err := ensureSystemNamespace(ctx, c); err != nil {
 		return nil, fmt.Errorf("acquire mutex %s: %w", name, err)
 	}
-	m := &Mutex{
-		set: set, c: c,
-		identity: identity + "/" + randomHex(4),
-		done:     make(chan struct{}),
-		lost:     make(chan struct{}),
-	}
-	acquired := make(chan struct{})
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1.ObjectMeta{Name: name, Namespace: SystemNamespace},
-			Client:     c.Coordination,
-			LockConfig: resourcelock.ResourceLockConfig{Identity: m.identity},
-			Labels:     set.leaseLabels(LeaseMutex),
-		},
-		LeaseDuration:   opt.LeaseDuration,
-		RenewDeadline:   opt.RenewDeadline,
-		RetryPeriod:     opt.RetryPeriod,
-		ReleaseOnCancel: true,
-		Name:            name,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(context.Context) { close(acquired) },
-			OnStoppedLeading: func() {},
-		},
-	})
+	h, err := acquireLease(ctx, c, SystemNamespace, name, set.leaseLabels(LeaseMutex), identity, opt)
 	if err != nil {
 		return nil, fmt.Errorf("acquire mutex %s: %w", name, err)
 	}
-	// The election outlives ctx (it runs until Release) but keeps its
-	// values. Leader election logs through klog at Info on every
-	// acquisition; tugboat logs what matters itself.
-	runCtx, cancel := context.WithCancel(klog.NewContext(context.WithoutCancel(ctx), logr.Discard()))
-	m.cancel = cancel
-	go func() {
-		defer close(m.done)
-		le.Run(runCtx)
-		if !m.released.Load() {
-			close(m.lost)
-		}
-	}()
-	log := zerolog.Ctx(ctx)
-	select {
-	case <-acquired:
-		log.Debug().Str("mutex", name).Str("holder", m.identity).Msg("apply mutex acquired")
-		return m, nil
-	case <-m.done:
-		return nil, fmt.Errorf("acquire mutex %s: lost as soon as it was acquired", name)
-	case <-ctx.Done():
-		m.released.Store(true)
-		cancel()
-		<-m.done // releases the mutex if it was acquired meanwhile
-		return nil, fmt.Errorf("acquire mutex %s: %w", name, context.Cause(ctx))
-	}
-}
-
-// Identity is the holder identity the mutex's Lease names while held.
-func (m *Mutex) Identity() string { return m.identity }
-
-// Lost is closed when the mutex was lost: renewal failed for RenewDeadline
-// (the API server was unreachable, or another process took the mutex over).
-// Whoever holds the mutex must stop writing once it is closed.
-func (m *Mutex) Lost() <-chan struct{} { return m.lost }
-
-// Release stops renewing and gives the mutex up, so a waiting process can
-// take it at once rather than after LeaseDuration. Releasing a mutex that
-// was lost is not an error (the caller has seen Lost). Release may be
-// called more than once.
-func (m *Mutex) Release(ctx context.Context) error {
-	m.released.Store(true)
-	m.cancel()
-	select {
-	case <-m.done:
-	case <-ctx.Done():
-		return fmt.Errorf("release mutex %s: %w", m.set.MutexName(), context.Cause(ctx))
-	}
-	select {
-	case <-m.lost:
-		return nil
-	default:
-	}
-	// Leader election logs a failed release instead of returning it: read
-	// the Lease to tell the caller.
-	l, err := m.c.Coordination.Leases(SystemNamespace).Get(ctx, m.set.MutexName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("release mutex %s: %w", m.set.MutexName(), err)
-	}
-	if l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == m.identity {
-		return fmt.Errorf("release mutex %s: the Lease still names %s; it expires unless renewed", m.set.MutexName(), m.identity)
-	}
-	return nil
+	zerolog.Ctx(ctx).Debug().Str("mutex", name).Str("holder", h.Identity()).Msg("apply mutex acquired")
+	return &Mutex{h}, nil
 }
 
 // MutexHolder reports who holds the environment's apply mutex and whether
@@ -216,20 +107,9 @@ func (m *Mutex) Release(ctx context.Context) error {
 // process left in progress was interrupted. An environment whose mutex was
 // never taken, or was released, has no holder.
 func MutexHolder(ctx context.Context, c *Cluster, set ApplySet) (holder string, live bool, err error) {
-	l, err := c.Coordination.Leases(SystemNamespace).Get(ctx, set.MutexName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", false, nil
-	}
+	holder, live, err = leaseHolder(ctx, c, SystemNamespace, set.MutexName())
 	if err != nil {
 		return "", false, fmt.Errorf("read mutex %s: %w", set.MutexName(), err)
 	}
-	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "" {
-		return "", false, nil
-	}
-	holder = *l.Spec.HolderIdentity
-	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
-		return holder, false, nil
-	}
-	expires := l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second)
-	return holder, time.Now().Before(expires), nil
+	return holder, live, nil
 }

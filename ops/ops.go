@@ -37,6 +37,8 @@ type Ops struct {
 	applier  Applier
 	state    EnvState
 	records  RecordStore
+	github   GitHubApp
+	locker   Locker
 	opts     Options
 	applies  *pool
 
@@ -76,6 +78,13 @@ type Options struct {
 	Clients RepoClients
 	// Drift configures drift rounds.
 	Drift DriftOptions
+	// RepoAllowed says whether a repository ("owner/name") is served (the
+	// server config's allowed_repositories); nil: every one. The resync
+	// walks only those.
+	RepoAllowed func(fullName string) bool
+	// PlanForks plans fork pull requests without a maintainer's /plan (the
+	// server config's allow_fork_plans); the resync leaves other forks alone.
+	PlanForks bool
 }
 
 // Engines are what Ops drives: the planner, the renderer (to tell which
@@ -88,6 +97,12 @@ type Engines struct {
 	Applier  Applier
 	State    EnvState
 	Records  RecordStore
+	// GitHub lists the app's installations for the resync (nil: no resync).
+	GitHub GitHubApp
+	// Locker is the per-PR lock the webhook queue takes too (a per-PR
+	// Lease across replicas), so the resync never plans a pull request a
+	// replica is handling. Nil: none taken.
+	Locker Locker
 }
 
 // New returns Ops driving e.
@@ -110,7 +125,7 @@ func New(e Engines, opts Options) *Ops {
 	if opts.Drift.Concurrency <= 0 {
 		opts.Drift.Concurrency = config.DefaultDriftConcurrency
 	}
-	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, opts: opts,
+	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, github: e.GitHub, locker: e.Locker, opts: opts,
 		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(opts.PlanCacheBytes), minimized: map[string]bool{},
 		heals: newHealBackoff()}
 }

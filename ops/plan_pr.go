@@ -26,6 +26,12 @@ type PlanRequest struct {
 	// Envs limits the plan to the environments named (a `/plan staging`, or
 	// a check run's Re-plan). Nil plans every affected environment.
 	Envs []string
+	// IfNotPlanned skips the plan when this App already has completed runs
+	// for the PR's current head (read from GitHub, so it holds across
+	// replicas and restarts): a second delivery of a push, or one handled
+	// after a newer push's plan, posts nothing twice. Explicit requests
+	// (/plan, Re-plan, a base change) leave it off.
+	IfNotPlanned bool
 }
 
 // envResult is one environment's outcome in a PlanPR run.
@@ -55,6 +61,19 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 	if pr.State != "open" {
 		zerolog.Ctx(ctx).Info().Str("state", pr.State).Msg("pull request is not open: not planned")
 		return nil
+	}
+	if req.IfNotPlanned {
+		runs, err := c.CheckRunsForRef(ctx, repo, pr.HeadSHA)
+		if err != nil {
+			return err
+		}
+		// An early failure (GitHub did not answer) is not a plan: a
+		// manual redelivery is how a maintainer retries it. The resync
+		// leaves it to the Re-plan button instead of retrying every round.
+		if st := o.headState(runs); st.planned && !st.earlyFailed {
+			zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(pr.HeadSHA)).Msg("this head was planned already: nothing to do")
+			return nil
+		}
 	}
 	if !pr.Mergeable {
 		return o.conflict(ctx, req.PR, pr)
@@ -133,6 +152,7 @@ func (r *planRun) plan(ctx context.Context) error {
 	}
 	if !hasBaseCfg {
 		log.Info().Msg("no " + config.RepoFile + " on the base branch: nothing to plan")
+		r.markSkipped(ctx, comments.NoConfigCheckRun())
 		if configChanged {
 			_, err := r.o.publish(ctx, r.req.PR, r.pr.HeadSHA, comments.RenderPlanComments(comments.PlanComment{
 				Repo: r.req.Repo.FullName(), RepoURL: r.repoURL(), PR: r.req.Number, HeadSHA: r.pr.HeadSHA,
@@ -159,6 +179,9 @@ func (r *planRun) plan(ctx context.Context) error {
 		return err
 	}
 	r.clearEarlyFailure(ctx)
+	if !anyAffected(results) {
+		r.markSkipped(ctx, comments.NoEnvironmentCheckRun())
+	}
 	if !anyAffected(results) && !configChanged {
 		// Nothing Kubernetes changed: say nothing, unless earlier commits of
 		// the PR were planned (their sets are now outdated and the new one

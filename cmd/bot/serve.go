@@ -74,10 +74,12 @@ func serve(ctx context.Context, cfg *config.Server) error {
 		}
 	}()
 
-	drifting := make(chan struct{})
+	// The singletons (resync, drift) run while this replica leads; on
+	// shutdown the leadership is released so another takes over at once.
+	led := make(chan struct{})
 	go func() {
-		defer close(drifting)
-		app.drift(ctx)
+		defer close(led)
+		app.replicas.lead(ctx, app.loops)
 	}()
 
 	select {
@@ -87,7 +89,7 @@ func serve(ctx context.Context, cfg *config.Server) error {
 	}
 	log.Info().Msg("shutting down: no new webhooks, draining the queue")
 	<-concluded // ctx has ended: it stops at its next request
-	<-drifting
+	<-led
 	// ctx has ended: the shutdown gets contexts of its own, with the logger.
 	base := log.WithContext(context.Background())
 	hctx, cancel := context.WithTimeout(base, httpShutdownTimeout)

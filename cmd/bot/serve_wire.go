@@ -36,8 +36,10 @@ type app struct {
 	concludeInterrupted func(ctx context.Context) error
 	// pages are the badges and status pages; serve runs their refresher.
 	pages *pages
-	// drift runs drift rounds until its context ends (serve_drift.go).
-	drift func(ctx context.Context)
+	// replicas coordinates with the other replicas; loops are the
+	// singletons it runs while this replica leads (serve_leader.go).
+	replicas *replicas
+	loops    []kube.Loop
 }
 
 // wire builds the server from its config: GitHub clients, planner, ops,
@@ -83,19 +85,26 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
+	rep, err := newReplicas(cfg, clusters, state.Identity, reg)
+	if err != nil {
+		return nil, err
+	}
 	engines := ops.Engines{
 		Planner: pl, Renderer: renderer,
 		Applier: &applier.Applier{Planner: pl, Clusters: clusters},
 		State:   state, Records: state,
+		GitHub: factory, Locker: rep.locker,
 	}
 	o := ops.New(engines, ops.Options{BotLogin: botLogin, AppID: ghc.App.IntegrationID, WebURL: ghc.WebURL,
 		ClusterAllowed: cfg.ClusterAllows, Metrics: ops.NewMetrics(reg),
-		Clients: factory, Drift: ops.DriftOptions{Interval: cfg.Drift.Interval, Concurrency: cfg.Drift.Concurrency}})
+		Clients: factory, Drift: ops.DriftOptions{Interval: cfg.Drift.Interval, Concurrency: cfg.Drift.Concurrency},
+		RepoAllowed: cfg.Allowed, PlanForks: cfg.AllowForkPlans})
 
 	base := &handlers.Base{Clients: factory, Ops: o, AppSlug: slug, BotLogin: botLogin,
 		Allowed: cfg.Allowed, AllowForkPlans: cfg.AllowForkPlans}
 	qm := queue.NewMetrics(reg)
-	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: handlers.EventKey, Metrics: qm})
+	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: base.EventKey, Metrics: qm,
+		Locker: rep.locker, Shared: rep.shared})
 	gate, innerSecret := newWebhookGate(cfg.WebhookSecrets(), cfg.Limits.MaxUnverified, webhookError(qm))
 	gate.next = githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
@@ -113,7 +122,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	pg.mount(rt, cfg.Web.StatusToken)
 	return &app{routes: rt, health: h, scheduler: sched, slug: slug,
 		concludeInterrupted: func(ctx context.Context) error { return o.ConcludeInterrupted(ctx, factory) }, pages: pg,
-		drift: func(ctx context.Context) { runDrift(ctx, o, cfg.Drift.Interval) }}, nil
+		replicas: rep, loops: singletons(o, cfg.Resync.Every, cfg.Drift.Interval)}, nil
 }
 
 // probeInterval is how often GitHub and the clusters are probed.

@@ -22,7 +22,10 @@ import (
 
 // KeyFunc says which events must be serialized: events with the same key
 // run in order, one at a time. The handlers key by repository and pull
-// request number.
+// request number. An empty key marks an event no handler acts on (the
+// bot's own comments, pushes to other branches): it runs unordered, with
+// no shared lock and no shared record, so it never waits for a pull
+// request's lease.
 type KeyFunc func(d githubapp.Dispatch) string
 
 // Options configure a Scheduler.
@@ -38,6 +41,17 @@ type Options struct {
 	// duplicates (default 10,000).
 	Remember int
 	Metrics  *Metrics
+	// Locker, when set, is taken on an event's key before it runs and
+	// released once it (and any work it detached) is done: several
+	// replicas then handle one pull request's events one at a time.
+	Locker Locker
+	// LockWait bounds the wait for the Locker (default DefaultLockWait);
+	// an event that could not take it fails (a redelivery, or the
+	// leader's resync, makes it good).
+	LockWait time.Duration
+	// Shared, when set, records handled delivery ids for every replica
+	// and across restarts, beside the in-memory record.
+	Shared SeenStore
 }
 
 // Scheduler implements githubapp.Scheduler.
@@ -57,8 +71,10 @@ type Scheduler struct {
 	seen     *idSet            // delivery ids handled successfully
 	waiting  int
 	busy     int
-	closed   bool
-	workers  sync.WaitGroup
+	// unordered numbers the private keys of events keyed "".
+	unordered uint64
+	closed    bool
+	workers   sync.WaitGroup
 	// detached counts handlers' work that outlived its handler (see
 	// Detach); Shutdown waits for it too.
 	detached sync.WaitGroup
@@ -66,7 +82,10 @@ type Scheduler struct {
 
 type item struct {
 	key string
-	d   githubapp.Dispatch
+	// unordered: the key function said "" — an event no handler acts on,
+	// run without order, shared lock or shared record.
+	unordered bool
+	d         githubapp.Dispatch
 	// log is the delivery's logger (event and delivery id), carried across
 	// the queue into the handler's context: the webhook request's own
 	// context ends once the delivery is acknowledged.
@@ -84,6 +103,9 @@ func New(opts Options) *Scheduler {
 	}
 	if opts.Remember <= 0 {
 		opts.Remember = 10000
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = DefaultLockWait
 	}
 	if opts.Key == nil {
 		opts.Key = func(githubapp.Dispatch) string { return "" }
@@ -130,7 +152,12 @@ func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 		return githubapp.ErrCapacityExceeded
 	}
 	key := s.opts.Key(d)
-	s.queues[key] = append(s.queues[key], item{d: d, log: log, received: time.Now()})
+	unordered := key == ""
+	if unordered {
+		s.unordered++
+		key = fmt.Sprintf("\x00%d", s.unordered)
+	}
+	s.queues[key] = append(s.queues[key], item{d: d, log: log, received: time.Now(), unordered: unordered})
 	if len(s.queues[key]) == 1 && !s.running[key] {
 		s.ready = append(s.ready, key)
 	}
@@ -168,7 +195,14 @@ func (s *Scheduler) work() {
 		s.mu.Unlock()
 
 		h := &holder{}
-		err := s.execute(it, h)
+		err := s.handle(it, h)
+		// The shared lock is released outside s.mu: it is a request to the
+		// home cluster, and Schedule (the webhook's acknowledgement) waits
+		// for s.mu.
+		detached := h.take()
+		if !detached {
+			h.unlock()
+		}
 
 		s.mu.Lock()
 		s.busy--
@@ -179,7 +213,7 @@ func (s *Scheduler) work() {
 				s.seen.add(it.d.DeliveryID)
 			}
 		}
-		if !h.take() {
+		if !detached {
 			s.release(key)
 		}
 		if s.closed && s.waiting == 0 && s.busy == 0 {
@@ -199,12 +233,25 @@ func (s *Scheduler) release(key string) {
 	}
 }
 
-// holder records whether a handler detached its work.
+// holder records whether a handler detached its work, and how to release
+// the key's shared lock (see Options.Locker) once the work is done.
 type holder struct {
 	mu       sync.Mutex
 	detached bool
 	returned bool
 	done     func()
+	release  func()
+}
+
+// unlock releases the key's shared lock, if one was taken.
+func (h *holder) unlock() {
+	h.mu.Lock()
+	f := h.release
+	h.release = nil
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // take is called when the handler returned: it reports whether the key
@@ -244,6 +291,7 @@ func (s *Scheduler) detachFunc(key string, h *holder) func() func() {
 		var once sync.Once
 		return func() {
 			once.Do(func() {
+				h.unlock()
 				s.mu.Lock()
 				s.release(key)
 				if s.closed && s.waiting == 0 && s.busy == 0 {
@@ -256,9 +304,57 @@ func (s *Scheduler) detachFunc(key string, h *holder) func() func() {
 	}
 }
 
+// handle runs one event under its key's shared lock, unless another
+// replica (or this one before a restart) handled the delivery already.
+func (s *Scheduler) handle(it item, h *holder) error {
+	base := it.log.WithContext(s.base)
+	if s.opts.Locker != nil && !it.unordered {
+		// The lock's context bounds the wait only: once held, the handling
+		// runs under it for as long as it takes.
+		lctx, cancel := context.WithCancelCause(base)
+		timer := time.AfterFunc(s.opts.LockWait, func() {
+			cancel(fmt.Errorf("waited %s for the lease", s.opts.LockWait))
+		})
+		held, unlock, err := s.opts.Locker.Lock(lctx, it.key)
+		timer.Stop()
+		if err == nil && lctx.Err() != nil {
+			unlock()
+			err = context.Cause(lctx)
+		}
+		if err != nil {
+			cancel(nil)
+			s.opts.Metrics.delivery(it.d.EventType, OutcomeFailed)
+			it.log.Error().Err(err).Msg("could not take the pull request's lease; a redelivery or the resync will handle the event")
+			return err
+		}
+		h.release = func() { unlock(); cancel(nil) }
+		base = held
+	}
+	shared := s.opts.Shared != nil && it.d.DeliveryID != "" && !it.unordered
+	if shared {
+		seen, err := s.opts.Shared.Seen(base, it.d.DeliveryID)
+		if err != nil {
+			// Handling is idempotent (latest-wins): a duplicate is cheaper
+			// than an event lost because the record did not answer.
+			it.log.Warn().Err(err).Msg("could not read the shared delivery record; handling the event")
+		} else if seen {
+			s.opts.Metrics.delivery(it.d.EventType, OutcomeDuplicate)
+			it.log.Info().Msg("duplicate delivery, already handled by a replica")
+			return nil
+		}
+	}
+	err := s.execute(base, it, h)
+	if err == nil && shared {
+		if err := s.opts.Shared.Add(base, it.d.DeliveryID); err != nil {
+			it.log.Warn().Err(err).Msg("could not record the delivery as handled in the shared record")
+		}
+	}
+	return err
+}
+
 // execute runs one event, turning a panic into an error.
-func (s *Scheduler) execute(it item, h *holder) (err error) {
-	ctx := it.log.WithContext(githubapp.InitializeResponder(s.base))
+func (s *Scheduler) execute(base context.Context, it item, h *holder) (err error) {
+	ctx := it.log.WithContext(githubapp.InitializeResponder(base))
 	ctx = context.WithValue(ctx, detachKey{}, s.detachFunc(it.key, h))
 	start := time.Now()
 	defer func() {
