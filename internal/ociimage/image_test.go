@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // The image, read back from its OCI layout: entrypoint, user, labels and
@@ -56,6 +57,9 @@ func TestBuildLayout(t *testing.T) {
 	}
 	if len(m.Manifests) != 1 || m.Manifests[0].Digest != digest || m.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "tugboat:test" {
 		t.Fatalf("index = %+v, want the one image %s named tugboat:test", m.Manifests, digest)
+	}
+	if mt := m.Manifests[0].MediaType; mt != types.OCIManifestSchema1 {
+		t.Errorf("manifest media type %s, want OCI's", mt)
 	}
 	img, err := p.Image(digest)
 	if err != nil {
