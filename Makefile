@@ -3,7 +3,7 @@
 export GOTOOLCHAIN := local
 GO ?= go
 
-.PHONY: test sandbox cluster bench lint testdata controlplane
+.PHONY: test sandbox cluster bench lint testdata controlplane image
 
 # The control plane (kube-apiserver + etcd, controller-manager, scheduler,
 # kwok) is built once from internal/kubetest/controlplane and cached under the
@@ -33,3 +33,12 @@ bench: controlplane testdata
 lint:
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# tugboat's image as an OCI image layout in .cache/image/layout, built with
+# go-containerregistry: no Docker daemon, no registry. Push it with e.g.
+# `crane push .cache/image/layout ghcr.io/acme/tugboat:v0.1.0`.
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o .cache/image/bot ./cmd/bot
+	rm -rf .cache/image/layout
+	$(GO) run ./internal/ociimage/cmd/build -binary .cache/image/bot -out .cache/image/layout \
+		-revision "$$(git rev-parse HEAD 2>/dev/null)"

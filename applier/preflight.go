@@ -11,9 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/tugboatops/tugboat/internal/panics"
-	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
 )
 
@@ -126,11 +126,18 @@ func (a *run) preflight(ctx context.Context, writes []desired, deletes []planner
 			return fmt.Errorf("preflight: %w", err)
 		}
 	}
-	// The ApplySet parent and its record.
-	for _, v := range []string{"get", "create", "patch"} {
-		add(access{v, "", "secrets", kube.SystemNamespace}, "")
+	for _, ac := range stateAccess() {
+		add(ac, "")
 	}
+	if err := a.waitAccess(writes, add); err != nil {
+		return fmt.Errorf("preflight: %w", err)
+	}
+	return review(ctx, a.c.core, need)
+}
 
+// review asks the API server about every access in need (its values: the
+// objects needing it) and returns a *DeniedError for those it denies.
+func review(ctx context.Context, core kubernetes.Interface, need map[access][]string) error {
 	keys := make([]access, 0, len(need))
 	for k := range need {
 		keys = append(keys, k)
@@ -149,7 +156,7 @@ func (a *run) preflight(ctx context.Context, writes []desired, deletes []planner
 				}
 			}()
 			defer panics.Recover(gctx, &crashed)
-			r, err := a.c.core.AuthorizationV1().SelfSubjectAccessReviews().Create(gctx, &authv1.SelfSubjectAccessReview{
+			r, err := core.AuthorizationV1().SelfSubjectAccessReviews().Create(gctx, &authv1.SelfSubjectAccessReview{
 				Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
 					Verb: k.verb, Group: k.group, Resource: k.resource, Namespace: k.namespace,
 				}},

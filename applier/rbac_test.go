@@ -129,6 +129,9 @@ rules:
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, list, create, patch]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [get, create, update, delete]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

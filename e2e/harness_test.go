@@ -47,6 +47,8 @@ type options struct {
 	githubVia func(emulator string) string
 	// ghOpts configure the emulator.
 	ghOpts []githubtest.Option
+	// editConfig, when set, rewrites the bot's server config before it starts.
+	editConfig func(cfg string) string
 }
 
 // newWorld starts everything and waits until the bot is ready.
@@ -80,7 +82,18 @@ func newWorld(t testing.TB, o options) *world {
 	if o.githubVia != nil {
 		githubURL = o.githubVia(githubURL)
 	}
-	w.bot = startBotVia(t, w.gh, githubURL, o.extraConfig)
+	if o.editConfig == nil {
+		w.bot = startBotVia(t, w.gh, githubURL, o.extraConfig)
+	} else {
+		addr := freeAddr(t)
+		cfg := writeConfigVia(t, w.gh, githubURL, addr, o.extraConfig)
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, cfg, o.editConfig(string(data)))
+		w.bot = launchBot(t, "http://"+addr, cfg)
+	}
 	w.gh.SetWebhook(w.bot.url+"/api/github/hook", "")
 	return w
 }

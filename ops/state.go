@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/kube"
 )
@@ -66,6 +67,10 @@ func (s *KubeState) AcquireLock(ctx context.Context, env config.Environment, rep
 	if err != nil {
 		return false, err
 	}
+	// Before the Lease is touched: a missing rule is one clear refusal.
+	if err := applier.CheckAccess(ctx, c); err != nil {
+		return false, err
+	}
 	return kube.AcquireLock(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, info)
 }
 
@@ -92,6 +97,10 @@ func (s *KubeState) AcquireMutex(ctx context.Context, env config.Environment, re
 	c, err := s.cluster(env)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Leader election retries a forbidden Lease until ctx ends: check first.
+	if err := applier.CheckAccess(ctx, c); err != nil {
+		return nil, nil, fmt.Errorf("apply mutex of %s: %w", env.Name, err)
 	}
 	m, err := kube.AcquireMutex(ctx, c, kube.ApplySet{Repo: repo, Env: env.Name}, s.Identity, kube.MutexOptions{})
 	if err != nil {
