@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
 // repoRoot is the repository's top directory (tests run in cmd/bot).
@@ -106,6 +108,11 @@ func TestDeployBuilds(t *testing.T) {
 // dry-run create, no problems), `bot apply` applies and converges it, and
 // the plan after it is empty: no noise.
 func TestDogfoodDeploy(t *testing.T) {
+	// A cluster of its own: the overlay's Namespace is tugboat-system,
+	// which the package's shared cluster holds other tests' ApplySet
+	// parents in (its Namespace would be an update, and deleting it
+	// afterwards would take their state with it).
+	cluster := kubetest.Start(t)
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
 	copyDeploy(t, repo)
@@ -115,16 +122,6 @@ func TestDogfoodDeploy(t *testing.T) {
 		"server.yaml": "clusters:\n  home:\n    kubeconfig: " + cluster.Kubeconfig() + "\ndigest_key_file: digest.key\n",
 	})
 	cfg := filepath.Join(dir, "server.yaml")
-	// The overlay's Namespace and cluster roles are fixed names: remove
-	// them afterwards (kubectl waits for the Namespace to go), so the next
-	// run plans creates again.
-	t.Cleanup(func() {
-		out, err := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig(), "delete", "--ignore-not-found", "--wait", "--timeout", "2m",
-			"-k", filepath.Join(repo, "deploy/overlays/example")).CombinedOutput()
-		if err != nil {
-			t.Errorf("kubectl delete -k: %v\n%s", err, out)
-		}
-	})
 	args := []string{"--repo", repo, "--config", cfg, "--env", "tugboat", "--repo-name", "acme/platform", "-o", "json"}
 
 	out, stderr, code := botPlan(t, args...)
