@@ -369,6 +369,32 @@ func (p *permissionProbe) run(t *testing.T, perms map[string]string) map[string]
 		t.Fatal(err)
 	}
 
+	pr, err := c.PullRequest(ctx, repo, n, gh.MergeablePolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Objects of the release and drift calls, made beforehand so each
+	// call's only reason to fail is its own permission: a commit, a
+	// branch with a pull request, a branch without one, an issue.
+	probeBranch, openBranch := fmt.Sprintf("probe-%d", r), fmt.Sprintf("probe-open-%d", r)
+	probeSHA, err := c.CommitFiles(ctx, repo, head, map[string][]byte{fmt.Sprintf("probe/%d.yaml", r): []byte("x: 1\n")}, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{probeBranch, openBranch} {
+		if err := c.SetBranch(ctx, repo, b, probeSHA, true, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probePR, _, err := c.OpenPull(ctx, repo, gh.NewPull{Head: probeBranch, Base: "main", Title: "probe", Body: "probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue, err := c.CreateIssue(ctx, repo, "probe", "probe", []string{"tugboat/drift"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// Every call of gh.Client the bot makes, in an order where each one's
 	// object still exists (the comment is deleted last).
 	calls := []struct {
@@ -419,7 +445,36 @@ func (p *permissionProbe) run(t *testing.T, perms map[string]string) map[string]
 		{"MinimizeOutdated", func() error { return c.MinimizeOutdated(ctx, cm.NodeID) }},
 		{"DeleteComment", func() error { return c.DeleteComment(ctx, repo, cm.ID) }},
 		{"Enqueue", func() error { return c.Enqueue(ctx, queued.NodeID, queuedHead) }},
+		{"BranchSHA", func() error { _, _, err := c.BranchSHA(ctx, repo, feature); return err }},
+		{"Commit", func() error { _, err := c.Commit(ctx, repo, head); return err }},
+		{"CommitFiles", func() error {
+			_, err := c.CommitFiles(ctx, repo, head, map[string][]byte{fmt.Sprintf("probe/%d-b.yaml", r): []byte("x: 2\n")}, "probe")
+			return err
+		}},
+		{"SetBranch", func() error { return c.SetBranch(ctx, repo, probeBranch+"-set", probeSHA, true, false) }},
+		{"OpenPull", func() error {
+			_, _, err := c.OpenPull(ctx, repo, gh.NewPull{Head: openBranch, Base: "main", Title: "probe", Body: "probe"})
+			return err
+		}},
+		{"OpenPullFrom", func() error { _, _, err := c.OpenPullFrom(ctx, repo, probeBranch); return err }},
+		{"EditPull", func() error { return c.EditPull(ctx, repo, probePR, "probe, edited", "probe") }},
+		{"PullFiles", func() error { _, err := c.PullFiles(ctx, repo, n); return err }},
+		{"OpenPullRequests", func() error { _, err := c.OpenPullRequests(ctx, repo); return err }},
+		{"InstalledRepos", func() error { _, err := c.InstalledRepos(ctx); return err }},
+		{"RecentDeployments", func() error { _, err := c.RecentDeployments(ctx, repo, "probe", 10); return err }},
+		{"CreateIssue", func() error {
+			_, err := c.CreateIssue(ctx, repo, "probe", "probe", []string{"tugboat/drift"})
+			return err
+		}},
+		{"GetIssue", func() error { _, err := c.GetIssue(ctx, repo, issue.Number); return err }},
+		{"EditIssue", func() error {
+			closed := "closed"
+			_, err := c.EditIssue(ctx, repo, issue.Number, gh.IssueEdit{State: &closed})
+			return err
+		}},
+		{"IssuesByLabel", func() error { _, err := c.IssuesByLabel(ctx, repo, "tugboat/drift"); return err }},
 		{"Merge", func() error { return c.Merge(ctx, repo, n, head, "merge") }},
+		{"RevertPull", func() error { _, _, err := c.RevertPull(ctx, pr.NodeID, "Revert probe", "probe"); return err }},
 	}
 
 	// Every exported method of gh.Client is a call the bot makes (V3 hands

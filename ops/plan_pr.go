@@ -67,10 +67,11 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 		if err != nil {
 			return err
 		}
-		// An early failure (GitHub did not answer) is not a plan: a
-		// manual redelivery is how a maintainer retries it. The resync
-		// leaves it to the Re-plan button instead of retrying every round.
-		if st := o.headState(runs); st.planned && !st.earlyFailed {
+		// An early failure (GitHub did not answer), or a run concluded
+		// before its plan was posted, is not a plan: a manual redelivery
+		// is how a maintainer retries it. The resync leaves those to the
+		// Re-plan button instead of retrying every round.
+		if st := o.headState(runs); st.planned && !st.earlyFailed && !st.unposted {
 			zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(pr.HeadSHA)).Msg("this head was planned already: nothing to do")
 			return nil
 		}

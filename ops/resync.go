@@ -76,6 +76,10 @@ type headRuns struct {
 	// earlyFailed: the run "tugboat" says planning failed before any
 	// environment was known (a fetch failed): a redelivery should plan.
 	earlyFailed bool
+	// unposted: an environment's run was concluded without a plan (it
+	// carries no plan digest): the handling failed before its plan was
+	// posted, so a redelivery should plan too.
+	unposted bool
 }
 
 // headState reads tugboat's runs among runs (the latest of each name):
@@ -95,6 +99,9 @@ func (o *Ops) headState(runs []gh.CheckRunInfo) headRuns {
 			completed = true
 			if r.Name == CheckEarlyFailure && r.Conclusion == comments.ConclusionFailure {
 				st.earlyFailed = true
+			}
+			if r.Name != CheckEarlyFailure && r.ExternalID == "" {
+				st.unposted = true
 			}
 		} else {
 			st.open = append(st.open, r)
