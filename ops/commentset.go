@@ -67,12 +67,18 @@ func (o *Ops) publish(ctx context.Context, pr PR, headSHA string, parts []string
 
 // hasPlanComments reports whether the bot posted a plan on the PR before.
 func (o *Ops) hasPlanComments(ctx context.Context, pr PR) (bool, error) {
+	return o.hasPlanCommentsFor(ctx, pr, "")
+}
+
+// hasPlanCommentsFor reports whether the bot posted a plan comment for
+// head on the pull request ("" for any head).
+func (o *Ops) hasPlanCommentsFor(ctx context.Context, pr PR, head string) (bool, error) {
 	existing, err := pr.Client.Comments(ctx, pr.Repo, pr.Number)
 	if err != nil {
 		return false, err
 	}
 	for _, cm := range existing {
-		if _, ok := comments.ParseMarker(cm.Body); ok && cm.Author == o.opts.BotLogin {
+		if m, ok := comments.ParseMarker(cm.Body); ok && cm.Author == o.opts.BotLogin && (head == "" || m.SHA == head) {
 			return true, nil
 		}
 	}

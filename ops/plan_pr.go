@@ -72,8 +72,17 @@ func (o *Ops) PlanPR(ctx context.Context, req PlanRequest) error {
 		// is how a maintainer retries it. The resync leaves those to the
 		// Re-plan button instead of retrying every round.
 		if st := o.headState(runs); st.planned && !st.earlyFailed && !st.unposted {
-			zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(pr.HeadSHA)).Msg("this head was planned already: nothing to do")
-			return nil
+			// Completed runs are not enough: a handling that failed while
+			// posting the comment concluded its runs too. The plan is
+			// posted once its comment set for this head is there.
+			posted, err := o.hasPlanCommentsFor(ctx, req.PR, pr.HeadSHA)
+			if err != nil {
+				return err
+			}
+			if posted {
+				zerolog.Ctx(ctx).Info().Str("head", comments.ShortSHA(pr.HeadSHA)).Msg("this head was planned already: nothing to do")
+				return nil
+			}
 		}
 	}
 	if !pr.Mergeable {
