@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -84,7 +85,7 @@ func (w *world) nextBotComment(n, before int, what string) string {
 // previous deploy, pins prod and opens the revert; a merge while pinned
 // deploys nothing and says so; /unpin, then merging the revert deploys it.
 func TestPromoteAndRollBack(t *testing.T) {
-	w := newWorld(t, options{nsFiles: releaseFiles})
+	w := newWorld(t, options{nsFiles: releaseFiles, extraConfig: "web:\n  refresh: 1s\n"})
 	for _, u := range []string{"carol", "erin"} {
 		w.gh.SetPermission(w.repo, u, "write")
 	}
@@ -158,9 +159,28 @@ func TestPromoteAndRollBack(t *testing.T) {
 		t.Fatalf("revert PR title %q", rv.Title)
 	}
 
-	// A merge while pinned deploys nothing, and says so.
+	// The badge and the status page say prod is pinned, by whom, and
+	// which revert unpins it.
+	badge := w.bot.url + "/badges/" + w.repo + "/prod.json"
+	var got struct{ Message, Color string }
+	w.waitFor("prod's badge to say pinned", 30*time.Second, func() bool {
+		r := httpGet(t, badge)
+		return r.status == 200 && json.Unmarshal([]byte(r.body), &got) == nil && got.Message == "pinned "+m2[:7]
+	})
+	if got.Color != "blueviolet" {
+		t.Errorf("pinned badge colour %q", got.Color)
+	}
+	if page := httpGet(t, w.bot.url+"/status/"+w.repo).body; !strings.Contains(page, `<span class="state pinned">pinned</span>`) ||
+		!strings.Contains(page, "pinned at "+m2[:7]+" by erin") || !strings.Contains(page, fmt.Sprintf(`/pull/%d">#%d</a> unpins`, revert, revert)) {
+		t.Errorf("status page while pinned:\n%s", page)
+	}
+
+	// A merge while pinned deploys nothing, and says so: before the merge
+	// on its plan run, after it on its status.
 	n5, sha5 := w.openPR("while-pinned", map[string]string{"deploy/prod/app.yaml": configMap("app", "color", "green")})
-	w.waitPlanned(sha5, "prod")
+	if run := w.waitPlanned(sha5, "prod")["tugboat/prod"]; !strings.Contains(run.Title, "pinned at "+m2[:7]+" by erin: merging will not deploy it") {
+		t.Errorf("prod's plan run while pinned: %q", run.Title)
+	}
 	m5 := w.mergeApproved(n5)
 	w.waitStatus(m5, "tugboat/apply/prod", "failure", 2*time.Minute)
 	if st := newestStatus(w, m5, "tugboat/apply/prod"); !strings.Contains(st, "pinned at "+m2[:7]+" by erin") {
@@ -176,6 +196,10 @@ func TestPromoteAndRollBack(t *testing.T) {
 	if reply := w.nextBotComment(n3, before, "the unpin reply"); !strings.Contains(reply, "Unpinned **prod**") {
 		t.Fatalf("unpin reply %q", reply)
 	}
+	w.waitFor("prod's badge to leave pinned", 30*time.Second, func() bool {
+		r := httpGet(t, badge)
+		return r.status == 200 && json.Unmarshal([]byte(r.body), &got) == nil && !strings.HasPrefix(got.Message, "pinned")
+	})
 	rvHead := w.gh.PR(w.repo, revert).HeadSHA
 	w.waitPlanned(rvHead, "prod")
 	m6 := w.mergeApproved(revert)

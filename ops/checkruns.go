@@ -43,6 +43,7 @@ func (r *planRun) conclude(ctx context.Context, res *envResult, out comments.Che
 	planned := res.plan != nil && res.failure == nil
 	if planned {
 		out = r.gateOnMerge(ctx, res, out)
+		out = r.notePin(ctx, res, out)
 	}
 	cr := gh.CheckRun{
 		Name: checkName(res.env.Name), Status: "completed", Conclusion: out.Conclusion,
@@ -95,4 +96,23 @@ func (r *planRun) gateOnMerge(ctx context.Context, res *envResult, out comments.
 		return out
 	}
 	return comments.WithMergeRequirements(out, st.unmet(env.Approvals))
+}
+
+// notePin tells an on-merge (or auto) environment's run that it is pinned
+// by a break-glass rollback, so merging will not deploy it (or, on the
+// revert that lifts the pin, that merging unpins and deploys). An
+// on-comment environment's /apply names the pin itself when refused.
+func (r *planRun) notePin(ctx context.Context, res *envResult, out comments.CheckRun) comments.CheckRun {
+	if res.env.Apply == config.ApplyOnComment {
+		return out
+	}
+	pin, err := r.o.state.Pin(ctx, res.env, r.req.Repo.FullName())
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("env", res.env.Name).Msg("could not read the pin for the plan's check run")
+		return out
+	}
+	if pin == nil {
+		return out
+	}
+	return comments.WithPin(out, commentsPin(res.env.Name, *pin), r.req.Number)
 }

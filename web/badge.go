@@ -13,7 +13,7 @@ import (
 type Badge struct {
 	Label, Message string
 	// Color is a shields.io colour name (brightgreen, blue, red, orange,
-	// lightgrey); the SVG uses its hex value.
+	// lightgrey, blueviolet); the SVG uses its hex value.
 	Color string
 }
 
@@ -25,6 +25,9 @@ var stateColors = map[State]string{
 	StateFailed:    "red",
 	StateDrifted:   "orange",
 	StateUnknown:   "lightgrey",
+	// Not one of the others' hues: a pin is neither good nor bad news,
+	// but it is news nobody should mistake for "converged".
+	StatePinned: "blueviolet",
 }
 
 var colorHex = map[string]string{
@@ -33,6 +36,7 @@ var colorHex = map[string]string{
 	"red":         "#e05d44",
 	"orange":      "#fe7d37",
 	"lightgrey":   "#9f9f9f",
+	"blueviolet":  "#8a2be2",
 }
 
 // maxLabel caps a label taken from the URL (a 404's environment).

@@ -192,11 +192,11 @@ func (r *Refresher) readCluster(ctx context.Context, name string) ([]*EnvState, 
 	now := r.now()
 	out := make([]*EnvState, 0, len(recs))
 	for _, rec := range recs {
-		e := &EnvState{Repo: rec.Set.Repo, Env: rec.Set.Env, Cluster: name, Record: rec.Record, ReadAt: now}
+		e := &EnvState{Repo: rec.Set.Repo, Env: rec.Set.Env, Cluster: name, Record: rec.Record, Pin: rec.Pin, ReadAt: now}
 		if driftApplies(rec.Record, rec.Drift) {
 			e.Drift = rec.Drift
 		}
-		e.State = stateOf(rec.Record, rec.Drift, true)
+		e.State = stateOf(rec.Record, rec.Drift, rec.Pin, true)
 		if e.State == StateUnknown && e.Drift.State == kube.DriftUnknown {
 			e.Problem = "the last drift check could not be made"
 			if e.Drift.Message != "" {

@@ -22,6 +22,9 @@ const (
 	StateApplying  State = "applying"  // blue
 	StateFailed    State = "failed"    // red
 	StateDrifted   State = "drifted"   // orange
+	// StatePinned: a break-glass rollback holds the environment at a
+	// commit; nothing deploys to it until it is unpinned.
+	StatePinned State = "pinned" // blueviolet
 	// StateUnknown: never applied, its cluster unreachable, or the drift
 	// check could not be made.
 	StateUnknown State = "unknown" // grey
@@ -31,9 +34,17 @@ const (
 // drift check. A drift check counts only when it checked the recorded
 // commit and ran no earlier than the record was written: an apply since
 // makes it stale (the next round checks again).
-func stateOf(rec kube.Record, d kube.DriftStatus, reachable bool) State {
+//
+// A pin outranks the record: whatever the last apply's outcome, the
+// environment is held where the pin says until someone unpins it, and that
+// is what anyone looking at it must learn first (the page still shows the
+// record and a failure's message).
+func stateOf(rec kube.Record, d kube.DriftStatus, pin *kube.Pin, reachable bool) State {
 	if !reachable {
 		return StateUnknown
+	}
+	if pin != nil {
+		return StatePinned
 	}
 	switch rec.Outcome {
 	case kube.OutcomeInProgress:
@@ -102,7 +113,9 @@ type EnvState struct {
 	// that applies to the record).
 	Drift kube.DriftStatus
 	// Lock is the PR lock (nil: free, or not read).
-	Lock  *kube.LockInfo
+	Lock *kube.LockInfo
+	// Pin is the environment's break-glass pin (nil: not pinned).
+	Pin   *kube.Pin
 	State State
 	// Problem says why the state is unknown when it is not the record's
 	// doing ("cluster staging did not answer since 10:04:05").
@@ -117,6 +130,9 @@ type EnvState struct {
 func (e *EnvState) Message() string {
 	if e == nil {
 		return "not found"
+	}
+	if e.State == StatePinned && e.Pin != nil {
+		return string(e.State) + " " + comments.ShortSHA(e.Pin.Commit)
 	}
 	if e.Record.Commit == "" || e.State == StateUnknown && e.Record.Outcome == "" {
 		return string(e.State)

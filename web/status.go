@@ -56,6 +56,11 @@ type envView struct {
 	DriftURL                      string
 	Badge, BadgeMarkdown          string
 	Deploys                       []deployView
+	// Pin is "pinned at abc1234 by alice" (comments.PinText) when pinned;
+	// PinSince when, RevertPR/RevertURL the revert whose merge unpins.
+	Pin, PinSince string
+	RevertPR      int
+	RevertURL     string
 }
 
 type deployView struct {
@@ -153,6 +158,15 @@ func (h *Handler) envView(rs *RepoState, e *EnvState, base string, now time.Time
 	v.By = triggerText(rec.Trigger, rec.PR)
 	if d := matchDeployment(e.Deployments, kube.Deploy{Commit: rec.Commit, PR: rec.PR, Head: rec.Head}, nil); d != nil && d.Description != "" {
 		v.By = d.Description
+	}
+	if p := e.Pin; p != nil {
+		v.Pin = comments.PinText(comments.Pin{Env: e.Env, Commit: p.Commit, By: p.By, RevertPR: p.RevertPR})
+		if !p.Time.IsZero() {
+			v.PinSince = p.Time.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		if p.RevertPR > 0 {
+			v.RevertPR, v.RevertURL = p.RevertPR, base+"/pull/"+strconv.Itoa(p.RevertPR)
+		}
 	}
 	if l := e.Lock; l != nil {
 		v.Lock = l.Holder
@@ -265,6 +279,8 @@ func triggerText(trigger string, pr int) string {
 		return "drift heal"
 	case kube.TriggerRecord:
 		return "recorded (nothing to change)"
+	case kube.TriggerRollback:
+		return "break-glass rollback"
 	}
 	return trigger
 }

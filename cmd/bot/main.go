@@ -6,7 +6,7 @@
 //	bot badge-url  print an environment's badge URL
 //	bot promote  write what one environment runs into another's files
 //	bot rollback break glass: apply an earlier commit and pin the environment
-//	bot history  an environment's last deploys and its pin
+//	bot history  an environment's last deploys (who and marks from GitHub) and its pin
 //
 // A hidden `__render` subcommand is the sandboxed render child the bot
 // re-executes itself as (see planner.Renderer).

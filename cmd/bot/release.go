@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/comments"
@@ -26,7 +25,7 @@ import (
 )
 
 // The local release tools: `bot rollback` (break glass from a laptop),
-// `bot history` and `bot promote` (the promotion's edit, into the
+// `bot history` (history.go) and `bot promote` (the promotion's edit, into the
 // checkout). They read and write the same ApplySet records and pins as
 // the GitHub App.
 
@@ -163,83 +162,6 @@ func runRollback(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	return 0
-}
-
-// runHistory implements `bot history --env ENV`: the environment's last
-// deploys from its ApplySet record, newest first, and its pin.
-func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f localFlags
-	fset := flag.NewFlagSet("history", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	f.register(fset, "list", "list every environment")
-	f.needRepoName = true
-	if err := fset.Parse(args); err != nil {
-		return 1
-	}
-	if f.repo == "" || f.config == "" || f.all == (f.env != "") {
-		fmt.Fprintln(stderr, "bot history: --repo, --config and one of --env NAME and --all are required")
-		fset.Usage()
-		return 1
-	}
-	l, err := setupLocal(ctx, f, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "bot history: %v\n", err)
-		return 1
-	}
-	for i, env := range l.envs {
-		c, err := l.clusters.Cluster(env.Cluster)
-		if err != nil {
-			fmt.Fprintf(stderr, "bot history: %v\n", err)
-			return 1
-		}
-		set := kube.ApplySet{Repo: l.input.RepoName, Env: env.Name}
-		inv, err := kube.ReadInventory(ctx, c, set)
-		if err != nil {
-			fmt.Fprintf(stderr, "bot history: %v\n", err)
-			return 1
-		}
-		pin, err := kube.ReadPin(ctx, c, set)
-		if err != nil {
-			fmt.Fprintf(stderr, "bot history: %v\n", err)
-			return 1
-		}
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		_, _ = io.WriteString(stdout, historyText(env, kube.RecordFrom(inv), pin))
-	}
-	return 0
-}
-
-// historyText renders an environment's history for the terminal.
-func historyText(env config.Environment, rec kube.Record, pin *kube.Pin) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s (cluster %s)", env.Name, env.Cluster)
-	if pin != nil {
-		fmt.Fprintf(&b, ": %s since %s", comments.PinText(comments.Pin{Env: env.Name, Commit: pin.Commit, By: pin.By}), pin.Time.UTC().Format(time.RFC3339))
-	}
-	b.WriteString("\n")
-	if len(rec.History) == 0 {
-		b.WriteString("  never deployed\n")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "  %-20s  %-7s  %-6s  %-8s  %s\n", "WHEN", "COMMIT", "PR", "HOW", "RESULT")
-	for _, d := range rec.History {
-		pr := "-"
-		if d.PR > 0 {
-			pr = fmt.Sprintf("#%d", d.PR)
-		}
-		how := d.Trigger
-		if how == "" {
-			how = "-"
-		}
-		mark := ""
-		if pin != nil && d.Commit == pin.Commit && d.Trigger == kube.TriggerRollback {
-			mark = "  (pinned here)"
-		}
-		fmt.Fprintf(&b, "  %-20s  %-7s  %-6s  %-8s  %s%s\n", d.Time.UTC().Format(time.RFC3339), comments.ShortSHA(d.Commit), pr, how, d.Outcome, mark)
-	}
-	return b.String()
 }
 
 // runPromote implements `bot promote --from A --to B`: B's files in the

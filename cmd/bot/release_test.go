@@ -76,7 +76,8 @@ func TestBotRollbackAndHistory(t *testing.T) {
 	}
 	out, stderr, code = botRun(t, append([]string{"history"}, base...)...)
 	if code != 0 || !strings.Contains(out, "dev (cluster local): pinned at "+good[:7]+" by alice") ||
-		!strings.Contains(out, good[:7]+"  -       rollback  converged  (pinned here)") || !strings.Contains(out, bad[:7]+"  -       apply     converged") {
+		!strings.Contains(out, good[:7]+"  -   ?    rollback  converged  rollback, pinned here\n") || !strings.Contains(out, bad[:7]+"  -   ?    apply     converged\n") ||
+		!strings.Contains(out, "WHO and promotion marks need GitHub: give --config the server config `bot serve` runs with") {
 		t.Fatalf("history: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if out, stderr, code := botRun(t, append([]string{"rollback", "--unpin"}, base...)...); code != 0 || out != "dev: unpinned\n" {
