@@ -72,6 +72,8 @@ type ApplyReport struct {
 	Err error
 	// Took is the time from the start of the apply to its end.
 	Took time.Duration
+	// Promotion marks a merge deploy of a promotion pull request.
+	Promotion bool
 	// CheckRunURL is the tugboat/<env> run of this apply ("" for none).
 	CheckRunURL string
 	// Notes are remarks of the flow in plain text, such as "staging was not

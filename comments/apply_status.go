@@ -83,6 +83,9 @@ func DeploymentDescription(r ApplyReport) string {
 		if r.PR > 0 {
 			what = fmt.Sprintf("merge of #%d", r.PR)
 		}
+		if r.Promotion {
+			what += " (promotion)"
+		}
 	case TriggerClose:
 		what = "revert to the default branch"
 		if r.PR > 0 {

@@ -115,6 +115,8 @@ func TestDeploymentDescription(t *testing.T) {
 	heal := convergedReport()
 	heal.Trigger, heal.Actor, heal.PR = TriggerHeal, "", 0
 	starting := baseReport() // created before the applier returned
+	promotion := incompleteReport()
+	promotion.Promotion = true
 	for _, tt := range []struct {
 		r    ApplyReport
 		want string
@@ -123,6 +125,7 @@ func TestDeploymentDescription(t *testing.T) {
 		{starting, "/apply by alice on #42 at 9e8d7c6"},
 		{button, "Apply button by bob on #42 at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 		{merge, "merge of #42 at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
+		{promotion, "merge of #42 (promotion) at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 		{push, "push to the default branch at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 		{closed, "revert after #42 closed at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},
 		{heal, "drift heal at 9e8d7c6: +1 ~2 −1 ⊕1 adopt"},

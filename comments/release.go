@@ -42,7 +42,13 @@ const maxTitle = 256
 
 // PromotionBranch is the bot's branch for promotions from one environment
 // to another.
-func PromotionBranch(from, to string) string { return "tugboat/promote-" + from + "-to-" + to }
+func PromotionBranch(from, to string) string { return PromotionBranchPrefix + from + "-to-" + to }
+
+// PromotionBranchPrefix starts the name of every promotion branch.
+const PromotionBranchPrefix = "tugboat/promote-"
+
+// IsPromotionBranch reports whether branch is a promotion pull request's.
+func IsPromotionBranch(branch string) bool { return strings.HasPrefix(branch, PromotionBranchPrefix) }
 
 // PromotionTitle is "Promote staging → prod: web 1.6.0, api 2.3.1": each
 // image by the last part of its name (ghcr.io/acme/web → web; the body has

@@ -123,6 +123,15 @@ func TestPromoteAndRollBack(t *testing.T) {
 	if got := w.image(prod); got != "web:1.6.0" {
 		t.Fatalf("prod image after the promotion = %q, want web:1.6.0", got)
 	}
+	promoted := false
+	for _, d := range w.gh.Deployments(w.repo) {
+		if d.SHA == m2 && d.Environment == "prod" {
+			promoted = strings.Contains(d.Description, fmt.Sprintf("merge of #%d (promotion)", promo))
+		}
+	}
+	if !promoted {
+		t.Errorf("prod's Deployment of the promotion's merge does not say it is a promotion: %+v", w.gh.Deployments(w.repo))
+	}
 
 	// A bad release reaches prod.
 	n3, sha3 := w.openPR("bad", map[string]string{"deploy/prod/kustomization.yaml": strings.Replace(releaseFiles(w.ns)["deploy/prod/kustomization.yaml"], "1.5.0", "6.6.6", 1)})

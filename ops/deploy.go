@@ -196,6 +196,7 @@ func (d *deployRun) deployEnv(ctx context.Context, env config.Environment, faile
 		actor = d.req.Pusher
 	}
 	t := writeTarget{Client: d.req.Client, Repo: d.req.Repo, PR: d.prNumber(), Actor: actor, Trigger: comments.TriggerMerge, Head: d.req.SHA}
+	t.Promotion = d.pr != nil && comments.IsPromotionBranch(d.pr.HeadRef)
 	t.PromoteTo = promoteTargets(d.cfg, env.Name)
 	out := d.o.writeHeld(ctx, t, env, plan.Digest, in, planned, start)
 	switch {

@@ -42,6 +42,10 @@ type writeTarget struct {
 	// PromoteTo are the environments promoted from this one: a converged
 	// write's check run gets a Promote button for each (see promote_action.go).
 	PromoteTo []string
+	// Promotion is set when the merged pull request is a promotion (its
+	// branch is the bot's tugboat/promote-…): the Deployment says so, and
+	// the status page and `bot history` show it.
+	Promotion bool
 }
 
 // writeOutcome is how a write ended.
@@ -257,7 +261,7 @@ func (r *reporter) report(res *applier.Result, err error) comments.ApplyReport {
 		Repo: r.t.Repo.FullName(), RepoURL: r.o.repoURL(r.t.Repo), PR: r.t.PR,
 		Env: r.env.Name, Cluster: r.env.Cluster, Actor: r.t.Actor, Trigger: r.t.Trigger,
 		Commit: r.commit, Head: r.t.Head, Result: res, Err: err, Took: time.Since(r.start),
-		CheckRunURL: runURL,
+		CheckRunURL: runURL, Promotion: r.t.Promotion,
 	}
 }
 

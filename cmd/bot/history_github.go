@@ -12,6 +12,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tugboatops/tugboat/comments"
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/gh"
 	"github.com/tugboatops/tugboat/kube"
@@ -144,10 +145,6 @@ func actorOf(desc string) string {
 	return strings.TrimSuffix(login, ":")
 }
 
-// promotionBranchPrefix begins every promotion PR's branch
-// (comments.PromotionBranch: "tugboat/promote-staging-to-prod").
-const promotionBranchPrefix = "tugboat/promote-"
-
 // revertBranch is GitHub's branch name for a pull request's revert
 // ("revert-42-feature"), which /rollback opens.
 var revertBranch = regexp.MustCompile(`^revert-(\d+)-`)
@@ -155,7 +152,7 @@ var revertBranch = regexp.MustCompile(`^revert-(\d+)-`)
 // prMarks marks a promotion PR (its branch is tugboat's promotion branch,
 // comments.PromotionBranch) and a revert PR (a rollback by pull request).
 func prMarks(p *gh.PullRequest) []string {
-	if strings.HasPrefix(p.HeadRef, promotionBranchPrefix) {
+	if comments.IsPromotionBranch(p.HeadRef) {
 		return []string{"promotion"}
 	}
 	if m := revertBranch.FindStringSubmatch(p.HeadRef); m != nil {
