@@ -132,9 +132,12 @@ func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, er
 		return nil, fmt.Errorf("find own executable for the render child: %w", err)
 	}
 	reg := kube.NewRegistry(clusterSpecs(server))
-	// A local command is a short-lived process: keep discovery on disk as
+	// `bot plan` is a short-lived process: keep discovery on disk as
 	// kubectl does, rather than rediscover every cluster on every run.
-	if dir, err := os.UserCacheDir(); err == nil {
+	// Not `bot apply`: it creates CRDs and must find their kinds right
+	// after, which the disk-cached mapper did not (the sandbox's first
+	// deploy failed on its FeatureFlags).
+	if dir, err := os.UserCacheDir(); err == nil && f.verb == "plan" {
 		reg.CacheDiscoveryIn(filepath.Join(dir, "tugboat"))
 	}
 	in := planner.Input{Repo: os.DirFS(f.repo), RepoName: f.repoName, Commit: f.commit}
