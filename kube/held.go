@@ -128,22 +128,40 @@ func (h *HeldLease) Release(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("release lease %s: %w", h.name, context.Cause(ctx))
 	}
-	select {
-	case <-h.lost:
-		return nil
-	default:
+	// Leader election's own release can fail without telling us: a renewal
+	// cut off by the cancel may have landed on the server after all, so its
+	// release update conflicts; a Lease lost to a slow renewal still names
+	// us too. Either way nobody else holds it and we stopped renewing, so
+	// clear the holder ourselves, conditional on the version read, and the
+	// next holder need not wait out the lease duration.
+	for attempt := 0; ; attempt++ {
+		err := h.clearIfHeld(ctx)
+		if err == nil || !apierrors.IsConflict(err) || attempt == 2 {
+			return err
+		}
 	}
-	// Leader election logs a failed release instead of returning it: read
-	// the Lease to tell the caller.
-	l, err := h.c.Coordination.Leases(h.namespace).Get(ctx, h.name, metav1.GetOptions{})
+}
+
+// clearIfHeld empties the Lease's holder if it still names this
+// acquisition. The update carries the version read, so a Lease another
+// process took meanwhile is left alone (a Conflict to retry).
+func (h *HeldLease) clearIfHeld(ctx context.Context) error {
+	leases := h.c.Coordination.Leases(h.namespace)
+	l, err := leases.Get(ctx, h.name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("release lease %s: %w", h.name, err)
 	}
-	if l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == h.identity {
-		return fmt.Errorf("release lease %s: the Lease still names %s; it expires unless renewed", h.name, h.identity)
+	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != h.identity {
+		return nil
+	}
+	empty, one := "", int32(1)
+	now := metav1.NewMicroTime(time.Now())
+	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = &empty, &one, &now
+	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("release lease %s: the Lease still names %s and clearing it failed (it expires unless renewed): %w", h.name, h.identity, err)
 	}
 	return nil
 }
