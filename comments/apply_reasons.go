@@ -217,26 +217,54 @@ func ReasonProblems(n int) Reason {
 		"the plan has "+plural(n, "problem"))
 }
 
-// ReasonDangerous: the plan makes dangerous deletes and the command did
-// not say --allow-dangerous.
+// ReasonDangerous: the plan makes dangerous changes (deletes, or takeovers
+// from another ApplySet) and the command did not say --allow-dangerous.
 func ReasonDangerous(env string, changes []planner.Change) Reason {
-	var md, plain []string
+	var deletes, takeovers []string
 	for i, c := range changes {
 		if i == 10 {
-			md = append(md, fmt.Sprintf("and %d more", len(changes)-i))
-			plain = append(plain, fmt.Sprintf("and %d more", len(changes)-i))
+			deletes = append(deletes, fmt.Sprintf("and %d more", len(changes)-i))
 			break
 		}
 		item := code(clip(objectName(c.Ref), 300))
 		if c.Danger != "" {
 			item += " (" + text(clip(c.Danger, 300)) + ")"
 		}
-		md = append(md, item)
-		plain = append(plain, shortRef(c.Ref))
+		if c.Action == planner.ActionDelete {
+			deletes = append(deletes, item)
+		} else {
+			takeovers = append(takeovers, item)
+		}
+	}
+	var what []string
+	if len(deletes) > 0 {
+		what = append(what, "deletes "+strings.Join(deletes, ", "))
+	}
+	if len(takeovers) > 0 {
+		what = append(what, "takes over "+strings.Join(takeovers, ", "))
 	}
 	cmd := Command{Verb: VerbApply, Envs: []string{envLabel(env)}, AllowDangerous: true}
-	return reason(fmt.Sprintf("the plan deletes %s; comment %s to allow it", strings.Join(md, ", "), code(cmd.String())),
-		"dangerous deletes need "+FlagAllowDangerous+": "+strings.Join(plain, ", "))
+	return reason(fmt.Sprintf("the plan %s; comment %s to allow it", strings.Join(what, " and "), code(cmd.String())),
+		dangerousLine(changes))
+}
+
+// dangerousLine says in plain text which dangerous changes wait for
+// --allow-dangerous: "deletes" when they all are, "changes" otherwise (a
+// takeover is no delete).
+func dangerousLine(changes []planner.Change) string {
+	noun := "deletes"
+	var refs []string
+	for i, c := range changes {
+		if c.Action != planner.ActionDelete {
+			noun = "changes"
+		}
+		if i == 10 {
+			refs = append(refs, fmt.Sprintf("and %d more", len(changes)-i))
+			break
+		}
+		refs = append(refs, shortRef(c.Ref))
+	}
+	return "dangerous " + noun + " need " + FlagAllowDangerous + ": " + strings.Join(refs, ", ")
 }
 
 // ReasonMissingPermission: a GitHub call was refused for a permission the

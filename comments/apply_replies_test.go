@@ -76,6 +76,12 @@ func TestReasonTexts(t *testing.T) {
 		{"dangerous", ReasonDangerous("staging", driftDangerPlan().Envs[0].Plan.Changes[:1]),
 			"the plan deletes `Namespace legacy` (deletes Namespace legacy and every object in it); comment `/apply staging --allow-dangerous` to allow it",
 			"dangerous deletes need --allow-dangerous: Namespace/legacy"},
+		{"takeover", ReasonDangerous("staging", []planner.Change{takeoverChange("web")}),
+			"the plan takes over `Deployment apps/web` (takes the object over from environment prod of acme/infra); comment `/apply staging --allow-dangerous` to allow it",
+			"dangerous changes need --allow-dangerous: Deployment/web"},
+		{"delete and takeover", ReasonDangerous("staging", append(driftDangerPlan().Envs[0].Plan.Changes[:1:1], takeoverChange("web"))),
+			"the plan deletes `Namespace legacy` (deletes Namespace legacy and every object in it) and takes over `Deployment apps/web` (takes the object over from environment prod of acme/infra); comment `/apply staging --allow-dangerous` to allow it",
+			"dangerous changes need --allow-dangerous: Namespace/legacy, Deployment/web"},
 		{"permission", ReasonMissingPermission("deployments: write", settingsURL),
 			"tugboat lacks the GitHub App permission `deployments: write`: an owner of the installation must accept the App's new permissions in [the installation settings](<" + settingsURL + ">)",
 			"missing App permission deployments: write: accept the App's new permissions"},
@@ -270,5 +276,15 @@ func TestNotDeployedComment(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("not-deployed comment lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// takeoverChange is an update that takes Deployment apps/name over from
+// another environment's ApplySet.
+func takeoverChange(name string) planner.Change {
+	return planner.Change{
+		Ref:    planner.ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "apps", Name: name},
+		Action: planner.ActionUpdate,
+		Danger: "takes the object over from environment prod of acme/infra",
 	}
 }

@@ -243,11 +243,7 @@ func (r report) refusalLine() string {
 	case r.problems != nil:
 		return "the plan has " + plural(len(r.problems.Problems), "problem")
 	case r.dangerous != nil:
-		var refs []string
-		for _, c := range r.dangerous.Changes {
-			refs = append(refs, shortRef(c.Ref))
-		}
-		return "dangerous deletes need " + FlagAllowDangerous + ": " + strings.Join(refs, ", ")
+		return dangerousLine(r.dangerous.Changes)
 	case r.denied != nil:
 		var acc []string
 		for _, d := range r.denied.Denied {
