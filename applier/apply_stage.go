@@ -279,7 +279,7 @@ func conflictManager(msg string) string {
 }
 
 // waitEstablished waits until each CRD is Established, so the next stage
-// can apply its custom resources; and refreshes discovery once it is.
+// can apply its custom resources, and until discovery serves its kinds.
 func (a *run) waitEstablished(ctx context.Context, crds []desired) error {
 	if len(crds) == 0 {
 		return nil
@@ -301,6 +301,5 @@ func (a *run) waitEstablished(ctx context.Context, crds []desired) error {
 		}
 		return fmt.Errorf("CRDs not established: %s", strings.Join(names, ", "))
 	}
-	a.c.cluster.Mapper.Reset()
-	return nil
+	return a.waitDiscovered(ctx, crds)
 }

@@ -300,13 +300,17 @@ func TestTwoReposSameEnvName(t *testing.T) {
 // TestCRDAndCustomResource: a CRD and an instance of it in one apply.
 func TestCRDAndCustomResource(t *testing.T) {
 	ctx := ctxFor(t, 3*time.Minute)
-	e := newTestEnv(t, "acme/crd", "staging", cluster.RESTConfig())
+	// A group, repository and namespace of this run's own: the CRD is
+	// cluster-scoped, and a rerun (-count) must create it again.
+	group := uniqueName("w") + ".example.com"
+	ns := uniqueName("widgets")
+	e := newTestEnv(t, "acme/"+uniqueName("crd"), "staging", cluster.RESTConfig())
 	e.put("crd.yaml", `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: widgets.example.com
+  name: widgets.`+group+`
 spec:
-  group: example.com
+  group: `+group+`
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget}
   versions:
@@ -322,8 +326,8 @@ spec:
             properties:
               size: {type: integer}
 `)
-	e.put("ns.yaml", namespaceYAML("widgets"))
-	e.put("w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: gear\n  namespace: widgets\nspec:\n  size: 3\n")
+	e.put("ns.yaml", namespaceYAML(ns))
+	e.put("w.yaml", "apiVersion: "+group+"/v1\nkind: Widget\nmetadata:\n  name: gear\n  namespace: "+ns+"\nspec:\n  size: 3\n")
 	res := e.mustConverge(ctx)
 	var sawWidget bool
 	for _, w := range res.Writes {
@@ -335,11 +339,11 @@ spec:
 		t.Fatalf("widget not applied: %+v", res.Writes)
 	}
 	e.kc.Mapper.Reset()
-	m, err := e.kc.RESTMapping(schemaGK("example.com", "Widget"), "v1")
+	m, err := e.kc.RESTMapping(schemaGK(group, "Widget"), "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := adminDynamic(t).Resource(m.Resource).Namespace("widgets").Get(ctx, "gear", metav1.GetOptions{})
+	w, err := adminDynamic(t).Resource(m.Resource).Namespace(ns).Get(ctx, "gear", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("widget not in the cluster: %v", err)
 	}
