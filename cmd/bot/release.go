@@ -126,6 +126,13 @@ func runRollback(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	in := l.input
 	in.Env, in.Repo, in.Commit = env, tree, sha
 	ctx = l.envContext(ctx, env)
+	// Planned and applied under the apply mutex, like every write.
+	ctx, release, err := l.holdEnv(ctx, env, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "bot rollback: %v\n", err)
+		return 1
+	}
+	defer release()
 	plan, err := l.planner.Plan(ctx, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "bot rollback: plan %s at %s: %v\n", env.Name, comments.ShortSHA(sha), err)
