@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -49,6 +50,9 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	public, err := publicURLOf(*publicURL)
 	if err != nil {
 		return fail(err)
+	}
+	if strings.HasPrefix(public, "http://") {
+		fmt.Fprintf(stderr, "bot setup: note: %s is not https: GitHub's webhooks (pull requests, comments) would cross the network unencrypted; use https outside a test\n", public)
 	}
 	gh, err := githubURLsFor(*githubURL)
 	if err != nil {

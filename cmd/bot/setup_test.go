@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -227,4 +229,15 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// The code is a one-time credential: an exchange that failed on the way
+// (not GitHub's answer) says so without it.
+func TestSetupExchangeErrorHidesCode(t *testing.T) {
+	code := "0123456789abcdef0123"
+	err := exchangeError(&url.Error{Op: "Post", URL: "https://ghe.example.com/api/v3/app-manifests/" + code + "/conversions",
+		Err: errors.New("connection refused")}, code)
+	if strings.Contains(err.Error(), code) || !strings.Contains(err.Error(), "app-manifests/{code}/conversions") {
+		t.Errorf("error %q shows the code or hides the call", err)
+	}
 }
