@@ -72,6 +72,9 @@ func installDeploy(t *testing.T, c *kubetest.Cluster) string {
 func TestLeastPrivilegeServiceAccount(t *testing.T) {
 	kubeconfigs := map[*kubetest.Cluster]string{staging: installDeploy(t, staging), prod: installDeploy(t, prod)}
 	w := newWorld(t, options{
+		// As deploy/'s server.yaml has it: the replicas coordinate in
+		// tugboat-system (here of staging), with deploy/'s Role there.
+		extraConfig: "home: {cluster: staging, namespace: tugboat-system}\n",
 		nsFiles: func(n string) map[string]string {
 			return map[string]string{".tugboat.yaml": strings.Replace(baseFiles(n)[".tugboat.yaml"], "    apply: on-comment\n", "    apply: on-comment\n    prune: true\n", 1)}
 		},
@@ -134,6 +137,15 @@ func TestLeastPrivilegeServiceAccount(t *testing.T) {
 	// /unlock releases the lock.
 	w.gh.Comment(w.repo, n1, "alice", "/unlock staging")
 	w.waitFor("the lock released by /unlock", time.Minute, func() bool { return w.lockHolder(staging, "staging") == "" })
+	// The Leases of home were used: the bot leads, and took the pull
+	// requests' Leases (released again, so only the leader's remains).
+	lease, err := staging.Client().CoordinationV1().Leases("tugboat-system").Get(context.Background(), "tugboat-leader", metav1.GetOptions{})
+	if err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Errorf("no leader Lease held in staging's tugboat-system: %v", err)
+	}
+	if !strings.Contains(w.bot.logs.String(), "became the leader") {
+		t.Errorf("the bot never led:\n%s", w.bot.logs.String())
+	}
 	if strings.Contains(w.bot.logs.String(), "forbidden") {
 		t.Errorf("the bot met a forbidden request:\n%s", w.bot.logs.String())
 	}

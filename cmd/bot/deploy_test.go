@@ -10,8 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
@@ -79,6 +84,7 @@ func TestDeployBuilds(t *testing.T) {
 	for _, want := range []string{
 		"kind: Deployment", "image: ghcr.io/acme/tugboat:v0.1.0", "name: tugboat-config-", "kind: NetworkPolicy",
 		"runAsNonRoot: true", "readOnlyRootFilesystem: true", "type: RuntimeDefault", "GOMEMLIMIT", "path: /readyz",
+		"replicas: 2", "kind: PodDisruptionBudget", "maxUnavailable: 1",
 		"kind: ServiceAccount\n  name: tugboat\n  namespace: tugboat-system", // target-cluster bindings name the ServiceAccount
 	} {
 		if !strings.Contains(out, want) {
@@ -140,7 +146,7 @@ func TestDogfoodDeploy(t *testing.T) {
 	for _, c := range p.Changes {
 		kinds[c.Kind] = true
 	}
-	for _, k := range []string{"Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service", "NetworkPolicy"} {
+	for _, k := range []string{"Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service", "NetworkPolicy", "PodDisruptionBudget"} {
 		if !kinds[k] {
 			t.Errorf("the plan has no %s", k)
 		}
@@ -157,9 +163,69 @@ func TestDogfoodDeploy(t *testing.T) {
 	if err != nil || d.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/tugboat:v0.1.0" {
 		t.Fatalf("tugboat's Deployment not applied: %v", err)
 	}
+	// Converged means both replicas available, and the budget lets one go.
+	if d.Status.AvailableReplicas != 2 {
+		t.Errorf("tugboat's Deployment has %d available replicas after converging, want 2", d.Status.AvailableReplicas)
+	}
+	if _, err := cluster.Client().PolicyV1().PodDisruptionBudgets("tugboat-system").Get(context.Background(), "tugboat", metav1.GetOptions{}); err != nil {
+		t.Errorf("tugboat's PodDisruptionBudget not applied: %v", err)
+	}
 
 	out, stderr, code = botPlan(t, args...)
 	if code != 0 {
 		t.Errorf("plan after the apply: exit %d, want 0 (no changes)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+}
+
+// Several replicas need their coordination: the Deployment runs 2+, so the
+// server config deploy/ mounts has home: (in the namespace whose Role
+// grants the Leases), and a PodDisruptionBudget of those very pods lets at
+// most one go at a time.
+func TestDeployReplicasCoordinate(t *testing.T) {
+	var (
+		dep    appsv1.Deployment
+		pdb    policyv1.PodDisruptionBudget
+		conf   string
+		roleNS string
+	)
+	for _, doc := range strings.Split(kustomize(t, filepath.Join(repoRoot, "deploy/overlays/example")), "\n---\n") {
+		var obj struct {
+			Kind     string            `json:"kind"`
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			Data     map[string]string `json:"data"`
+		}
+		if err := sigsyaml.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case obj.Kind == "Deployment":
+			sigsyaml.Unmarshal([]byte(doc), &dep)
+		case obj.Kind == "PodDisruptionBudget":
+			sigsyaml.Unmarshal([]byte(doc), &pdb)
+		case obj.Kind == "ConfigMap" && strings.HasPrefix(obj.Metadata.Name, "tugboat-config-"):
+			conf = obj.Data["server.yaml"]
+		case obj.Kind == "Role" && obj.Metadata.Name == "tugboat-home":
+			roleNS = obj.Metadata.Namespace
+		}
+	}
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 2 {
+		t.Fatalf("the Deployment runs %v replicas, want 2 or more", dep.Spec.Replicas)
+	}
+	if len(dep.Spec.Template.Spec.TopologySpreadConstraints) == 0 {
+		t.Errorf("the replicas are not spread over nodes and zones")
+	}
+	cfg, err := config.ParseServer([]byte(conf), "server.yaml")
+	if err != nil {
+		t.Fatalf("the mounted server.yaml: %v", err)
+	}
+	if !cfg.Home.Enabled() || cfg.Home.Namespace != dep.Namespace || roleNS != dep.Namespace {
+		t.Errorf("home: %+v, want in the Deployment's namespace %s, where the Role tugboat-home grants the Leases (it is in %q)", cfg.Home, dep.Namespace, roleNS)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+	if err != nil || sel.Empty() || !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("the PodDisruptionBudget's selector %v does not select the Deployment's pods %v", pdb.Spec.Selector, dep.Spec.Template.Labels)
+	}
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 || pdb.Spec.MinAvailable != nil {
+		t.Errorf("the PodDisruptionBudget allows %v unavailable (min available %v), want maxUnavailable: 1", pdb.Spec.MaxUnavailable, pdb.Spec.MinAvailable)
 	}
 }

@@ -7,6 +7,7 @@
 //	bot promote  write what one environment runs into another's files
 //	bot rollback break glass: apply an earlier commit and pin the environment
 //	bot history  an environment's last deploys (who and marks from GitHub) and its pin
+//	bot setup    register the GitHub App (manifest flow) and write its credentials
 //
 // A hidden `__render` subcommand is the sandboxed render child the bot
 // re-executes itself as (see planner.Renderer).
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runHistory(ctx, args[1:], stdout, stderr)
 	case "promote":
 		return runPromote(ctx, args[1:], stdout, stderr)
+	case "setup":
+		return runSetup(ctx, args[1:], stdout, stderr)
 	case renderSubcommand:
 		if err := planner.RunRenderChild(stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -81,6 +84,7 @@ commands:
   promote write what one environment runs into another's files in the checkout (--from staging --to prod)
   rollback break glass: apply an earlier commit to an environment and pin it there (--env prod --to SHA --yes)
   history list an environment's last deploys and its pin (--env prod)
+  setup   register tugboat as a GitHub App and write its credentials (--public-url https://tugboat.example.com)
 
 Run "bot <command> -h" for a command's flags.
 `)

@@ -68,7 +68,11 @@ func (s *Server) App() App {
 }
 
 // Bot is the account the app's installation tokens act as ("tugboat[bot]").
-func (s *Server) Bot() User { return *s.bot }
+func (s *Server) Bot() User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *s.bot
+}
 
 // UserToken returns an access token acting as login, for tests that call
 // the API as a person rather than as the app.
@@ -85,6 +89,10 @@ func (s *Server) UserToken(login string) string {
 // installation lookups, an access token for everything else.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if anonymous(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		kind, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		kind = strings.ToLower(kind)
 		var p *principal
@@ -111,6 +119,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// anonymous reports whether path is an operation GitHub serves without
+// credentials: the manifest code exchange, whose code is the credential.
+func anonymous(path string) bool {
+	return strings.HasPrefix(path, "/app-manifests/")
+}
+
 func needsJWT(path string) bool {
 	return path == "/app" || strings.HasPrefix(path, "/app/") ||
 		strings.HasSuffix(path, "/installation") && (strings.HasPrefix(path, "/repos/") || strings.HasPrefix(path, "/orgs/") || strings.HasPrefix(path, "/users/"))
@@ -122,7 +136,8 @@ func needsJWT(path string) bool {
 // The claims are checked here rather than by the JWT library, whose own
 // messages ("token is expired by 5m0s") are not what GitHub answers.
 func (s *Server) verifyJWT(raw string) error {
-	key, err := jwt.ParseRSAPrivateKeyFromPEM(s.App().PrivateKeyPEM)
+	app := s.App()
+	key, err := jwt.ParseRSAPrivateKeyFromPEM(app.PrivateKeyPEM)
 	if err != nil {
 		return fmt.Errorf("app key: %w", err)
 	}
@@ -156,8 +171,8 @@ func (s *Server) verifyJWT(raw string) error {
 	case float64:
 		iss = strconv.FormatInt(int64(v), 10)
 	}
-	if iss != strconv.FormatInt(s.app.ID, 10) {
-		return fmt.Errorf("'Issuer' claim ('iss') must be the app id %d, got %q", s.app.ID, iss)
+	if iss != strconv.FormatInt(app.ID, 10) {
+		return fmt.Errorf("'Issuer' claim ('iss') must be the app id %d, got %q", app.ID, iss)
 	}
 	return nil
 }

@@ -146,6 +146,17 @@
 //     is not in the description either.
 //   - The HTML pages (/ and /{owner}/{repo}/pull/{n}, and their forms) are
 //     the emulator's own.
+//   - The GitHub App manifest flow's web side (POST /settings/apps/new and
+//     /organizations/{org}/settings/apps/new with the form's `manifest`
+//     and `state`, redirecting to the manifest's redirect_url with a code;
+//     the install page /apps/{slug}/installations/new) is GitHub's web, not
+//     its REST API. The code's exchange, POST
+//     /app-manifests/{code}/conversions, is in the description and checked
+//     like every operation; it needs no credentials, answers a code once
+//     and within an hour (404 after). Registering an App replaces the
+//     emulator's App (manifest.go): its id, key, webhook secret, bot
+//     account, permissions for new installations, webhook URL and
+//     subscribed events become the manifest's.
 //   - contents/{path} and rules/branches/{branch} may contain slashes
 //     (OpenAPI 3.0 path parameters cannot; go-github escapes neither), and
 //     contents/ (the root) is routed as path "/".

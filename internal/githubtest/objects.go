@@ -155,7 +155,7 @@ func (s *Server) installationJSON(inst *Installation) obj {
 		"repositories_url":     s.api("/installation/repositories"),
 		"html_url":             s.api("/settings/installations/%d", inst.ID),
 		"permissions":          permissionsOf(inst),
-		"events":               appEvents(),
+		"events":               appEventsOf(s.app),
 		"created_at":           ts(inst.CreatedAt), "updated_at": ts(inst.CreatedAt),
 		"single_file_name": nil, "suspended_by": nil, "suspended_at": nil,
 	}
@@ -165,6 +165,15 @@ func appEvents() []string {
 	return []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 }
 
+// appEventsOf is what a subscribes to: its manifest's events when it was
+// registered from one.
+func appEventsOf(a *App) []string {
+	if a.registered != nil {
+		return append([]string{}, a.registered.events...)
+	}
+	return appEvents()
+}
+
 // appJSON is the app ("integration") object.
 func (s *Server) appJSON() obj { return s.appJSONOf(s.app) }
 
@@ -172,17 +181,24 @@ func (s *Server) appJSON() obj { return s.appJSONOf(s.app) }
 // whose check runs AddCheckRun records).
 func (s *Server) appJSONOf(a *App) obj {
 	owner := s.userJSON(&User{ID: 1, Login: "tugboatops", Type: "Organization"})
-	description := "Operations by pull request for Kubernetes"
-	if a != s.app {
+	description, homepage, permissions := "Operations by pull request for Kubernetes", s.api("/"), appPermissions()
+	switch {
+	case a.registered != nil:
+		owner, description, homepage = s.userJSON(a.registered.owner), a.registered.description, a.registered.homepage
+		permissions = obj{}
+		for k, v := range a.registered.permissions {
+			permissions[k] = v
+		}
+	case a != s.app:
 		owner = s.userJSON(&User{ID: a.ID + 1, Login: a.Slug, Type: "Organization"})
 		description = "Another GitHub App"
 	}
 	return obj{
 		"id": a.ID, "slug": a.Slug, "node_id": nodeID("A", a.ID), "owner": owner,
 		"name": a.Name, "description": description,
-		"external_url": s.api("/"), "html_url": s.api("/apps/%s", a.Slug),
+		"external_url": homepage, "html_url": s.api("/apps/%s", a.Slug),
 		"created_at": ts(time.Unix(1700000000, 0)), "updated_at": ts(time.Unix(1700000000, 0)),
-		"permissions": appPermissions(), "events": appEvents(),
+		"permissions": permissions, "events": appEventsOf(a),
 	}
 }
 

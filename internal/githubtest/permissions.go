@@ -59,8 +59,17 @@ func permissionsOf(inst *Installation) obj {
 	return out
 }
 
-func newPermissions() map[string]string {
+// newPermissions is what a new installation of the App grants: what it
+// asks for (its manifest's permissions when it was registered from one).
+// Callers hold s.mu.
+func (s *Server) newPermissions() map[string]string {
 	out := map[string]string{}
+	if s.app.registered != nil {
+		for k, v := range s.app.registered.permissions {
+			out[k] = v
+		}
+		return out
+	}
 	for k, v := range appPermissions() {
 		out[k] = v.(string)
 	}

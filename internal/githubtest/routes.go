@@ -28,6 +28,7 @@ func routes() []route {
 		{"POST", "/app/installations/{installation_id}/access_tokens", (*Server).createInstallationToken},
 		{"GET", "/repos/{owner}/{repo}/installation", (*Server).getRepoInstallation},
 		{"GET", "/installation/repositories", (*Server).listInstallationRepos},
+		{"POST", "/app-manifests/{code}/conversions", (*Server).convertManifest},
 
 		// Repositories, people, contents.
 		{"GET", "/repos/{owner}/{repo}", (*Server).getRepo},

@@ -47,6 +47,9 @@ type Server struct {
 	downloads     map[string]download // tarball download token -> what it serves
 	otherApps     map[string]*App     // other GitHub Apps (CI) by slug, for AddCheckRun
 
+	registeredSlugs map[string]bool          // Apps registered from a manifest (manifest.go)
+	manifestCodes   map[string]*manifestCode // codes not exchanged yet
+
 	hooks *hookQueue
 
 	limits rateLimiter // primary rate limits (ratelimit.go)
@@ -200,6 +203,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST /graphql", s.graphql)
 	mux.HandleFunc("GET "+downloadPrefix+"{token}", s.download)
 	s.pageRoutes(mux)
+	s.manifestPageRoutes(mux)
 	mux.Handle("/", contract)
 	return s.logRequests(stripEnterprisePrefix(mux))
 }

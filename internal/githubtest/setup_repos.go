@@ -184,7 +184,7 @@ func (s *Server) CreateInstallation(account string, repos ...string) int64 {
 		Account:     s.userLocked(account, "Organization"),
 		Repos:       append([]string(nil), repos...),
 		CreatedAt:   time.Now().UTC(),
-		permissions: newPermissions(),
+		permissions: s.newPermissions(),
 	}
 	s.installations[inst.ID] = inst
 	s.mu.Unlock()

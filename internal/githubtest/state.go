@@ -23,6 +23,10 @@ type App struct {
 	PrivateKeyPEM []byte
 	// WebhookSecret signs deliveries (X-Hub-Signature-256).
 	WebhookSecret string
+
+	// registered is what the manifest flow set (manifest.go); nil for the
+	// built-in App and other Apps.
+	registered *registration
 }
 
 // Installation is the app installed on an account, for some or all of its repositories.

@@ -46,6 +46,7 @@ type hookQueue struct {
 	inflight   int // deliveries queued and not yet attempted
 	url        string
 	secret     string
+	events     map[string]bool // subscribed events; nil: every event
 	deliveries []*Delivery
 	closed     bool
 }
@@ -72,6 +73,19 @@ func (s *Server) SetWebhook(url, secret string) {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
 	s.hooks.url, s.hooks.secret = url, secret
+}
+
+// subscribe points deliveries at an App registered from a manifest: its
+// webhook URL ("" when inactive: nothing is sent), its secret, and only
+// the events it subscribes to (plus those every App gets).
+func (q *hookQueue) subscribe(url, secret string, events []string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.url, q.secret = url, secret
+	q.events = map[string]bool{}
+	for _, e := range events {
+		q.events[e] = true
+	}
 }
 
 // Deliveries lists every delivery attempt so far, oldest first.
@@ -136,6 +150,9 @@ func (q *hookQueue) enqueue(d *Delivery) error {
 	defer q.mu.Unlock()
 	if q.closed {
 		return fmt.Errorf("githubtest: server closed, %s delivery dropped", d.Event)
+	}
+	if q.events != nil && !q.events[d.Event] && !alwaysDelivered[d.Event] {
+		return nil // the App does not subscribe to it: GitHub sends nothing
 	}
 	q.inflight++
 	q.pending = append(q.pending, d)
