@@ -7,35 +7,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/benchtest"
 	"github.com/tugboatops/tugboat/internal/kubetest"
 )
-
-// buildBotOnce builds the real bot binary once per test process, so
-// BenchmarkApply1000 can time `bot apply` as a user runs it.
-var buildBotOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tugboat-bench-bot-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "bot")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/bot").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ../cmd/bot: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // botApplyProcess runs `bot apply --yes` of docs (a checkout whose
 // .tugboat.yaml has environment "bench" waiting up to 15 minutes) against
 // c, through c's kubeconfig as a user would, and returns its wall time.
 func botApplyProcess(ctx context.Context, b *testing.B, c *kubetest.Cluster, docs []string) (time.Duration, error) {
 	b.Helper()
-	bin, err := buildBotOnce()
+	bin, err := benchtest.BotBinary()
 	if err != nil {
 		return 0, err
 	}
