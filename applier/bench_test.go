@@ -29,9 +29,10 @@ func benchManifests(ns string) []string {
 // apply --yes` as a whole process, and with `kubectl apply --server-side`
 // plus `kubectl wait`, each on a fresh cluster of its own in the same run.
 // It prints both phases for all, their ratios, and a re-apply of the
-// unchanged set against the planner's time for it; then the process and
-// kubectl again on clusters with API Priority and Fairness on, as real
-// clusters run.
+// unchanged set against the planner's time for it; the cluster's own
+// convergence floor (convergenceFloor), which bounds every contender; then
+// the process, kubectl and the floor again on clusters with API Priority
+// and Fairness on, as real clusters run.
 func BenchmarkApply1000(b *testing.B) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		b.Fatalf("kubectl not installed: %v", err)
@@ -48,6 +49,9 @@ func BenchmarkApply1000(b *testing.B) {
 		b.ReportMetric(ratio(off.tReapply, off.tPlan), "reapply/plan")
 		b.ReportMetric(ratio(off.process, k), "bot-apply/kubectl")
 		b.ReportMetric(ratio(on.process, kOn), "apf-bot-apply/kubectl")
+		b.ReportMetric(ratio(off.process, off.floor), "bot-apply/floor")
+		b.ReportMetric(ratio(on.process, on.floor), "apf-bot-apply/floor")
+		b.ReportMetric(ratio(off.floor, k), "floor/kubectl")
 		fmt.Printf(`
 BenchmarkApply1000: 1,001 objects (500 Deployments, 500 ConfigMaps, 1 Namespace), empty cluster each
 API Priority and Fairness off (kubetest's default):
@@ -58,14 +62,24 @@ API Priority and Fairness off (kubetest's default):
 | total                    | %7.1fs | %7.1fs | %5.2f | ≤ 0.70 |
 | bot apply --yes (the whole process: plan, re-plan, apply, wait) | %7.1fs | %7.1fs | %5.3f | ≤ 0.10 |
 | re-apply unchanged vs plan | %7.1fs | plan %5.1fs | %5.2f | ≤ 1.50 |
+| floor: the cluster's own (bare creates %4.1fs, then all Current) vs kubectl | %7.1fs | %7.1fs | %5.3f | (no apply beats it) |
+| bot apply --yes vs floor   | %7.1fs | floor %5.1fs | %5.2f |        |
+bot apply phases: %s
 API Priority and Fairness on, at its defaults (as real clusters run):
 | bot apply --yes (the whole process) vs kubectl apply + wait | %7.1fs | %7.1fs (apply %.1fs, wait %.1fs) | %5.3f | ≤ 0.10 |
+| floor (bare creates %4.1fs, then all Current) vs kubectl | %7.1fs | %7.1fs | %5.3f | (no apply beats it) |
+| bot apply --yes vs floor   | %7.1fs | floor %5.1fs | %5.2f |        |
+bot apply phases: %s
 `, off.planTime.Seconds(), off.writeTime.Seconds(), off.tApply.Seconds(), off.kApply.Seconds(), ratio(off.tApply, off.kApply),
 			off.tWait.Seconds(), off.kWait.Seconds(), ratio(off.tWait, off.kWait),
 			(off.tApply + off.tWait).Seconds(), k.Seconds(), ratio(off.tApply+off.tWait, k),
 			off.process.Seconds(), k.Seconds(), ratio(off.process, k),
 			off.tReapply.Seconds(), off.tPlan.Seconds(), ratio(off.tReapply, off.tPlan),
-			on.process.Seconds(), kOn.Seconds(), on.kApply.Seconds(), on.kWait.Seconds(), ratio(on.process, kOn))
+			off.floorWrites.Seconds(), off.floor.Seconds(), k.Seconds(), ratio(off.floor, k),
+			off.process.Seconds(), off.floor.Seconds(), ratio(off.process, off.floor), off.phases,
+			on.process.Seconds(), kOn.Seconds(), on.kApply.Seconds(), on.kWait.Seconds(), ratio(on.process, kOn),
+			on.floorWrites.Seconds(), on.floor.Seconds(), kOn.Seconds(), ratio(on.floor, kOn),
+			on.process.Seconds(), on.floor.Seconds(), ratio(on.process, on.floor), on.phases)
 	}
 }
 
@@ -77,6 +91,11 @@ type applyTimes struct {
 	tApply, tWait, planTime, writeTime, tReapply, tPlan time.Duration
 	process                                             time.Duration
 	kApply, kWait                                       time.Duration
+	// floor and floorWrites: the cluster's own convergence floor
+	// (convergenceFloor) and its creates alone.
+	floor, floorWrites time.Duration
+	// phases: the process's phases (botApplyRun.phases).
+	phases string
 }
 
 func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
@@ -131,12 +150,20 @@ func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
 
 	// `bot apply` as a process
 	cp := fresh("bench-bot")
-	took, err := botApplyProcess(ctx, b, cp, docs)
+	run, err := botApplyProcess(ctx, b, cp, docs)
 	cp.Close()
 	if err != nil {
 		b.Fatal(err)
 	}
-	t.process = took
+	t.process, t.phases = run.took, run.phases()
+
+	// the cluster's own floor: no apply can end sooner
+	cf := fresh("bench-floor")
+	t.floorWrites, t.floor, err = convergenceFloor(ctx, cf, docs)
+	cf.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	// kubectl
 	cb := fresh("bench-kubectl")
