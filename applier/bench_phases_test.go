@@ -26,7 +26,7 @@ func BenchmarkApplyPhases(b *testing.B) {
 }
 
 func benchApplyPhases(b *testing.B, n int) {
-	const runs = 3
+	const runs = benchRuns
 	docs := []string{namespaceYAML(benchNamespace)}
 	for i := range n {
 		docs = append(docs, deploymentYAML(benchNamespace, fmt.Sprintf("app-%03d", i), "nginx:1.27", 1))
