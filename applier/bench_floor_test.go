@@ -13,9 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
-
-	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
 // convergenceFloor is the cluster's own floor for an apply and wait of
@@ -27,8 +26,8 @@ import (
 // controller-manager and kwok rolling the Deployments out: no apply, by
 // tugboat or kubectl, can end sooner. It returns the time until the last
 // create was answered and until the last Deployment was Current.
-func convergenceFloor(ctx context.Context, c *kubetest.Cluster, docs []string) (writes, total time.Duration, err error) {
-	dyn, err := dynamic.NewForConfig(c.RESTConfig())
+func convergenceFloor(ctx context.Context, cfg *rest.Config, docs []string) (writes, total time.Duration, err error) {
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return 0, 0, err
 	}

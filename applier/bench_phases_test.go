@@ -41,7 +41,7 @@ func benchApplyPhases(b *testing.B, n int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			run, err := botApplyProcess(ctx, b, c, docs)
+			run, err := botApplyProcess(ctx, b, c.Kubeconfig(), docs)
 			c.Close()
 			if err != nil {
 				b.Fatal(err)
@@ -54,7 +54,7 @@ func benchApplyPhases(b *testing.B, n int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			writes, total, err := convergenceFloor(ctx, c, docs)
+			writes, total, err := convergenceFloor(ctx, c.RESTConfig(), docs)
 			c.Close()
 			if err != nil {
 				b.Fatal(err)

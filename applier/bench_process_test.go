@@ -14,7 +14,6 @@ import (
 
 	"github.com/tugboatops/tugboat/config"
 	"github.com/tugboatops/tugboat/internal/benchtest"
-	"github.com/tugboatops/tugboat/internal/kubetest"
 )
 
 // botApplyRun is one `bot apply --yes` process: its wall time, and when
@@ -40,9 +39,9 @@ func (r botApplyRun) phases() string {
 
 // botApplyProcess runs `bot apply --yes` of docs (a checkout whose
 // .tugboat.yaml has environment "bench" waiting up to 15 minutes) against
-// c, through c's kubeconfig as a user would, and returns its wall time and
+// the cluster of kubeconfig, as a user would, and returns its wall time and
 // phases.
-func botApplyProcess(ctx context.Context, b *testing.B, c *kubetest.Cluster, docs []string) (botApplyRun, error) {
+func botApplyProcess(ctx context.Context, b *testing.B, kubeconfig string, docs []string) (botApplyRun, error) {
 	b.Helper()
 	var run botApplyRun
 	bin, err := benchtest.BotBinary()
@@ -58,7 +57,7 @@ func botApplyProcess(ctx context.Context, b *testing.B, c *kubetest.Cluster, doc
 		filepath.Join(repo, config.RepoFile):   "version: 1\nenvironments:\n  bench:\n    cluster: bench\n    path: deploy\n    wait: 15m\n",
 		filepath.Join(repo, "deploy/all.yaml"): strings.Join(docs, "\n---\n"),
 		filepath.Join(dir, "digest.key"):       "bench-digest-key-bench-digest-k",
-		filepath.Join(dir, "server.yaml"):      "clusters:\n  bench:\n    kubeconfig: " + c.Kubeconfig() + "\ndigest_key_file: digest.key\n",
+		filepath.Join(dir, "server.yaml"):      "clusters:\n  bench:\n    kubeconfig: " + kubeconfig + "\ndigest_key_file: digest.key\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {

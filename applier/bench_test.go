@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/tugboatops/tugboat/internal/benchtest"
 	"github.com/tugboatops/tugboat/internal/kubetest"
 )
@@ -121,12 +123,23 @@ func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
 		suffix = "-apf"
 		opts = append(opts, kubetest.WithPriorityAndFairness())
 	}
+	opts = append(opts, kubetest.WithUsers(benchtest.User))
 	fresh := func(name string) *kubetest.Cluster {
 		c, err := kubetest.New(ctx, append([]kubetest.Option{kubetest.WithName(name + suffix)}, opts...)...)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return c
+	}
+	// The process, the floor and kubectl act as benchtest.User: kubetest's
+	// admin is exempt from API Priority and Fairness, a real tool is not.
+	user := func(c *kubetest.Cluster) (string, *rest.Config) {
+		kubeconfig, cfg, err := benchtest.AsUser(ctx, c)
+		if err != nil {
+			c.Close()
+			b.Fatal(err)
+		}
+		return kubeconfig, cfg
 	}
 
 	if !apf {
@@ -168,7 +181,8 @@ func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
 	var runs []botApplyRun
 	for i := range benchRuns {
 		cp := fresh(fmt.Sprintf("bench-bot-%d", i))
-		run, err := botApplyProcess(ctx, b, cp, docs)
+		kubeconfig, _ := user(cp)
+		run, err := botApplyProcess(ctx, b, kubeconfig, docs)
 		cp.Close()
 		if err != nil {
 			b.Fatal(err)
@@ -177,7 +191,8 @@ func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
 		t.runs = append(t.runs, fmt.Sprintf("bot apply %d: %s (load %s)", i, run.phases(), loadAverage()))
 
 		cf := fresh(fmt.Sprintf("bench-floor-%d", i))
-		writes, total, err := convergenceFloor(ctx, cf, docs)
+		_, cfg := user(cf)
+		writes, total, err := convergenceFloor(ctx, cfg, docs)
 		cf.Close()
 		if err != nil {
 			b.Fatal(err)
@@ -195,13 +210,14 @@ func applyBench(b *testing.B, docs []string, apf bool) applyTimes {
 	// kubectl
 	cb := fresh("bench-kubectl")
 	defer cb.Close()
+	kubeconfig, _ := user(cb)
 	file := filepath.Join(b.TempDir(), "all.yaml")
 	if err := os.WriteFile(file, []byte(strings.Join(docs, "\n---\n")), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	kubectl := func(args ...string) (time.Duration, error) {
 		t0 := time.Now()
-		out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", cb.Kubeconfig()}, args...)...).CombinedOutput()
+		out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
 		if err != nil {
 			return 0, fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
 		}

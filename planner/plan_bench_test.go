@@ -254,15 +254,22 @@ type planScenario struct {
 func benchPlan1000(b *testing.B) {
 	const n = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	apfCluster, err := kubetest.New(ctx, kubetest.WithName("bench-apf"), kubetest.WithPriorityAndFairness())
+	apfCluster, err := kubetest.New(ctx, kubetest.WithName("bench-apf"), kubetest.WithPriorityAndFairness(), kubetest.WithUsers(benchtest.User))
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	defer apfCluster.Close()
+	// With APF on, the contenders act as benchtest.User: kubetest's admin
+	// is exempt from APF, a real tool is not.
+	apfKubeconfig, apfConfig, err := benchtest.AsUser(ctx, apfCluster)
 	cancel()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer apfCluster.Close()
 
-	off, sweep, reg, kc := planBench(b, cluster, n, true)
-	on, _, _, _ := planBench(b, apfCluster, n, false)
+	off, sweep, reg, kc := planBench(b, cluster.Kubeconfig(), cluster.RESTConfig(), n, true)
+	on, _, _, _ := planBench(b, apfKubeconfig, apfConfig, n, false)
 	heap, child := benchPeakMemory(b, reg, kc)
 	peak := heap + uint64(child)
 
@@ -304,13 +311,14 @@ planner peak memory, 5,000 objects: %.0f MB = heap %.0f MB + render child max RS
 		float64(peak)/(1<<20), float64(heap)/(1<<20), float64(child)/(1<<20), sweep)
 }
 
-// planBench measures the contenders on c: the planner in this process, `bot
+// planBench measures the contenders on the cluster of kubeconfig and cfg
+// (one user's): the planner in this process, `bot
 // plan` as its own process, the raw floor and kubectl diff, alternated so
 // drift in the machine's load hits all alike. With sweep, it also times the
 // planner at several concurrency levels and with GETs instead of LISTs.
-func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenario, string, *kube.Registry, *kube.Cluster) {
+func planBench(b *testing.B, kubeconfig string, cfg *rest.Config, n int, sweep bool) (planScenario, string, *kube.Registry, *kube.Cluster) {
 	reg := kube.NewRegistry(nil)
-	if err := reg.AddConfig("bench", c.RESTConfig()); err != nil {
+	if err := reg.AddConfig("bench", cfg); err != nil {
 		b.Fatal(err)
 	}
 	kc, err := reg.Cluster("bench")
@@ -331,9 +339,9 @@ func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenar
 	env := config.Environment{Name: "bench", Cluster: "bench", Path: "deploy"}
 	in := Input{Repo: os.DirFS(repo), RepoName: set.Repo, Env: env}
 	p := benchPlanner(b, reg)
-	fl := newFloor(b, kc, c.RESTConfig(), set, desired)
+	fl := newFloor(b, kc, cfg, set, desired)
 	const floorWorkers = 32
-	proc := newBotPlanProcess(b, repo, env.Path, c.Kubeconfig(), set.Repo)
+	proc := newBotPlanProcess(b, repo, env.Path, kubeconfig, set.Repo)
 	runProc := func() error { _, err := proc.run(n/2, false); return err }
 
 	// Warm up every contender once (discovery caches, connections, the
@@ -347,7 +355,7 @@ func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenar
 		planner = append(planner, timeIt(b, benchPlan(b, p, in, n/2)))
 		raw = append(raw, timeIt(b, func() error { return fl.Run(floorWorkers) }))
 		process = append(process, timeIt(b, runProc))
-		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(c.Kubeconfig(), dir) }))
+		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(kubeconfig, dir) }))
 	}
 	phases, err := proc.run(n/2, true)
 	if err != nil {
