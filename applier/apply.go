@@ -57,11 +57,16 @@ type Options struct {
 	// here on there is an apply to report (the bot opens its check run,
 	// status and Deployment). It is not called for a refused apply.
 	BeforeWrite func(ctx context.Context, plan *planner.Plan)
-	// Planned, when set, is the plan of in made by Plan while the caller
-	// held the environment's apply mutex (and holds it still): no other
-	// tugboat write can have come in between, so Apply uses it instead of
-	// re-planning. A merge deploy plans each environment to decide what
-	// to do with it; re-planning at once would double its planning time.
+	// Planned, when set, is the plan of in made by Plan, which Apply uses
+	// instead of re-planning; its digest and every check are still
+	// applied to it. Two callers may: one that made it while holding the
+	// environment's apply mutex (and holds it still), so no other tugboat
+	// write can have come in between (a merge deploy plans each
+	// environment to decide what to do with it; re-planning at once
+	// would double its planning time); and one that shows this very plan
+	// and applies it with no human decision in between (`bot apply`: the
+	// plan printed is then exactly the plan applied). A caller that shows
+	// a plan and later applies on someone's word must let Apply re-plan.
 	Planned *Planned
 }
 
@@ -75,9 +80,8 @@ type Planned struct {
 	took     time.Duration
 }
 
-// Plan plans in exactly as Apply's re-plan does, for a caller that holds
-// the environment's apply mutex and hands the result to Apply
-// (Options.Planned).
+// Plan plans in exactly as Apply's re-plan does, for a caller that hands
+// the result to Apply (Options.Planned says which callers may).
 func (a *Applier) Plan(ctx context.Context, in planner.Input) (*Planned, error) {
 	start := time.Now()
 	ap, err := a.Planner.PlanForApply(ctx, in)

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,12 +22,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tugboatops/tugboat/applier"
 	"github.com/tugboatops/tugboat/gh"
+	"github.com/tugboatops/tugboat/internal/benchtest"
 	"github.com/tugboatops/tugboat/internal/githubtest"
 	"github.com/tugboatops/tugboat/kube"
 	"github.com/tugboatops/tugboat/planner"
@@ -350,13 +349,13 @@ func benchDriftRound(b *testing.B) {
 	for range driftBenchRounds {
 		time.Sleep(time.Second)
 		t0 := time.Now()
-		if err := fl.run(); err != nil {
+		if err := fl.Run(driftBenchFloorW); err != nil {
 			b.Fatal(err)
 		}
 		floors = append(floors, time.Since(t0))
 	}
 
-	md, mf := medianDur(durations), medianDur(floors)
+	md, mf := benchtest.Median(durations), benchtest.Median(floors)
 	last := perRound[len(perRound)-1]
 	total := 0
 	for _, n := range last {
@@ -418,12 +417,6 @@ rounds %v, floor %v
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
-func medianDur(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 // statusRSS reads VmRSS of /proc/pid/status, in bytes.
 func statusRSS(pid int) int64 {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
@@ -439,24 +432,15 @@ func statusRSS(pid int) int64 {
 	return 0
 }
 
-// driftFloor is the raw floor: the SSA dry-run PATCHes of a round, built
+// floor is the raw floor: the SSA dry-run PATCHes of a round, built
 // beforehand, sent by a bare concurrent HTTP client that discards the
 // answers (no render, no live reads, no diff, no GitHub).
-type driftFloor struct {
-	client *http.Client
-	host   string
-	paths  []string
-	bodies [][]byte
-}
-
-func (d *driftBench) floor() *driftFloor {
+func (d *driftBench) floor() *benchtest.Floor {
 	d.b.Helper()
-	cfg := cluster.RESTConfig()
-	hc, err := rest.HTTPClientFor(cfg)
+	f, err := benchtest.NewFloor(cluster.RESTConfig())
 	if err != nil {
 		d.b.Fatal(err)
 	}
-	f := &driftFloor{client: hc, host: strings.TrimSuffix(cfg.Host, "/")}
 	for _, full := range d.repos {
 		for env, ns := range d.namespaces[full] {
 			set := kube.ApplySet{Repo: full, Env: env}
@@ -473,52 +457,13 @@ func (d *driftBench) floor() *driftFloor {
 				if err != nil {
 					d.b.Fatal(err)
 				}
-				resource := "configmaps"
+				gvr := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 				if o.GetKind() == "ServiceAccount" {
-					resource = "serviceaccounts"
+					gvr.Resource = "serviceaccounts"
 				}
-				f.paths = append(f.paths, fmt.Sprintf("/api/v1/namespaces/%s/%s/%s?dryRun=All&fieldManager=%s&force=true&fieldValidation=Strict",
-					ns, resource, o.GetName(), kube.FieldManager))
-				f.bodies = append(f.bodies, body)
+				f.Add(benchtest.DryRunApplyPath(gvr, ns, o.GetName(), kube.FieldManager), body)
 			}
 		}
 	}
 	return f
-}
-
-func (f *driftFloor) run() error {
-	var (
-		wg    sync.WaitGroup
-		next  atomic.Int64
-		fails atomic.Int64
-	)
-	for range driftBenchFloorW {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(f.paths) {
-					return
-				}
-				req, _ := http.NewRequest(http.MethodPatch, f.host+f.paths[i], bytes.NewReader(f.bodies[i]))
-				req.Header.Set("Content-Type", string(types.ApplyPatchType))
-				resp, err := f.client.Do(req)
-				if err != nil {
-					fails.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					fails.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n := fails.Load(); n > 0 {
-		return fmt.Errorf("floor: %d of %d requests failed", n, len(f.paths))
-	}
-	return nil
 }

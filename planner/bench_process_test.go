@@ -8,32 +8,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/benchtest"
 )
-
-// buildBotOnce builds the real bot binary once per test process, so the
-// planner benchmark can time `bot plan` as a user runs it: a new process
-// that loads its config, connects, discovers, renders in its child and
-// plans. In-process timings hid that whole-process cost before.
-var buildBotOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tugboat-bench-bot-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "bot")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/bot").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ../cmd/bot: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // botPlanProcess is `bot plan` of a checkout: the repository, its
 // .tugboat.yaml naming environment "bench" at path, and a server config
 // pointing at the cluster through its kubeconfig, as a user would set it up.
+// It runs the real binary (benchtest.BotBinary): a new process that loads
+// its config, connects, discovers, renders in its child and plans.
+// In-process timings hid that whole-process cost before.
 type botPlanProcess struct {
 	bin, repo, config, repoName string
 	// cacheDir is the process's user cache dir (XDG_CACHE_HOME): the
@@ -44,7 +30,7 @@ type botPlanProcess struct {
 
 func newBotPlanProcess(b *testing.B, repo, path, kubeconfig, repoName string) *botPlanProcess {
 	b.Helper()
-	bin, err := buildBotOnce()
+	bin, err := benchtest.BotBinary()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/benchtest"
 	"github.com/tugboatops/tugboat/internal/kubetest"
 	"github.com/tugboatops/tugboat/kube"
 )
@@ -143,27 +142,14 @@ func benchSend(ctx context.Context, kc *kube.Cluster, objs []*unstructured.Unstr
 	return first
 }
 
-// floor is the raw floor: the same SSA dry-run PATCHes the planner sends,
-// from a bare concurrent HTTP client that reads and discards the answers.
-// No render, no decoding, no live reads, no diff.
-type floor struct {
-	client *http.Client
-	host   string
-	reqs   []floorRequest
-}
-
-type floorRequest struct {
-	path string
-	body []byte
-}
-
-func newFloor(b *testing.B, kc *kube.Cluster, cfg *rest.Config, set kube.ApplySet, objs []*unstructured.Unstructured) *floor {
+// newFloor is the raw floor of desired: the same SSA dry-run PATCHes the
+// planner sends, from a bare concurrent HTTP client.
+func newFloor(b *testing.B, kc *kube.Cluster, cfg *rest.Config, set kube.ApplySet, objs []*unstructured.Unstructured) *benchtest.Floor {
 	b.Helper()
-	hc, err := rest.HTTPClientFor(cfg)
+	f, err := benchtest.NewFloor(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &floor{client: hc, host: strings.TrimSuffix(cfg.Host, "/")}
 	for _, o := range objs {
 		body, err := PrepareForApply(o, set.MemberLabels(), nil).MarshalJSON()
 		if err != nil {
@@ -174,54 +160,9 @@ func newFloor(b *testing.B, kc *kube.Cluster, cfg *rest.Config, set kube.ApplySe
 		if err != nil {
 			b.Fatal(err)
 		}
-		prefix := "/apis/" + m.Resource.Group + "/" + m.Resource.Version
-		if m.Resource.Group == "" {
-			prefix = "/api/" + m.Resource.Version
-		}
-		f.reqs = append(f.reqs, floorRequest{
-			path: fmt.Sprintf("%s/namespaces/%s/%s/%s?dryRun=All&fieldManager=%s&force=true&fieldValidation=Strict",
-				prefix, o.GetNamespace(), m.Resource.Resource, o.GetName(), kube.FieldManager),
-			body: body,
-		})
+		f.Add(benchtest.DryRunApplyPath(m.Resource, o.GetNamespace(), o.GetName(), kube.FieldManager), body)
 	}
 	return f
-}
-
-func (f *floor) run(workers int) error {
-	var (
-		wg    sync.WaitGroup
-		next  atomic.Int64
-		fails atomic.Int64
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(f.reqs) {
-					return
-				}
-				req, _ := http.NewRequest(http.MethodPatch, f.host+f.reqs[i].path, bytes.NewReader(f.reqs[i].body))
-				req.Header.Set("Content-Type", string(types.ApplyPatchType))
-				resp, err := f.client.Do(req)
-				if err != nil {
-					fails.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-					fails.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n := fails.Load(); n > 0 {
-		return fmt.Errorf("floor: %d requests failed", n)
-	}
-	return nil
 }
 
 // kubectlDiff runs `kubectl diff --server-side -f dir` with the dry-run the
@@ -258,11 +199,8 @@ func timeIt(b *testing.B, f func() error) time.Duration {
 	return time.Since(start)
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
+// median is benchtest.Median, short for this file's many tables.
+func median(ds []time.Duration) time.Duration { return benchtest.Median(ds) }
 
 // benchPlanner is a planner of the shared cluster rendering with the real
 // child process.
@@ -316,15 +254,22 @@ type planScenario struct {
 func benchPlan1000(b *testing.B) {
 	const n = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	apfCluster, err := kubetest.New(ctx, kubetest.WithName("bench-apf"), kubetest.WithPriorityAndFairness())
+	apfCluster, err := kubetest.New(ctx, kubetest.WithName("bench-apf"), kubetest.WithPriorityAndFairness(), kubetest.WithUsers(benchtest.User))
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	defer apfCluster.Close()
+	// With APF on, the contenders act as benchtest.User: kubetest's admin
+	// is exempt from APF, a real tool is not.
+	apfKubeconfig, apfConfig, err := benchtest.AsUser(ctx, apfCluster)
 	cancel()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer apfCluster.Close()
 
-	off, sweep, reg, kc := planBench(b, cluster, n, true)
-	on, _, _, _ := planBench(b, apfCluster, n, false)
+	off, sweep, reg, kc := planBench(b, cluster.Kubeconfig(), cluster.RESTConfig(), n, true)
+	on, _, _, _ := planBench(b, apfKubeconfig, apfConfig, n, false)
 	heap, child := benchPeakMemory(b, reg, kc)
 	peak := heap + uint64(child)
 
@@ -366,13 +311,14 @@ planner peak memory, 5,000 objects: %.0f MB = heap %.0f MB + render child max RS
 		float64(peak)/(1<<20), float64(heap)/(1<<20), float64(child)/(1<<20), sweep)
 }
 
-// planBench measures the contenders on c: the planner in this process, `bot
+// planBench measures the contenders on the cluster of kubeconfig and cfg
+// (one user's): the planner in this process, `bot
 // plan` as its own process, the raw floor and kubectl diff, alternated so
 // drift in the machine's load hits all alike. With sweep, it also times the
 // planner at several concurrency levels and with GETs instead of LISTs.
-func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenario, string, *kube.Registry, *kube.Cluster) {
+func planBench(b *testing.B, kubeconfig string, cfg *rest.Config, n int, sweep bool) (planScenario, string, *kube.Registry, *kube.Cluster) {
 	reg := kube.NewRegistry(nil)
-	if err := reg.AddConfig("bench", c.RESTConfig()); err != nil {
+	if err := reg.AddConfig("bench", cfg); err != nil {
 		b.Fatal(err)
 	}
 	kc, err := reg.Cluster("bench")
@@ -393,23 +339,23 @@ func planBench(b *testing.B, c *kubetest.Cluster, n int, sweep bool) (planScenar
 	env := config.Environment{Name: "bench", Cluster: "bench", Path: "deploy"}
 	in := Input{Repo: os.DirFS(repo), RepoName: set.Repo, Env: env}
 	p := benchPlanner(b, reg)
-	fl := newFloor(b, kc, c.RESTConfig(), set, desired)
+	fl := newFloor(b, kc, cfg, set, desired)
 	const floorWorkers = 32
-	proc := newBotPlanProcess(b, repo, env.Path, c.Kubeconfig(), set.Repo)
+	proc := newBotPlanProcess(b, repo, env.Path, kubeconfig, set.Repo)
 	runProc := func() error { _, err := proc.run(n/2, false); return err }
 
 	// Warm up every contender once (discovery caches, connections, the
 	// apiserver's own caches); the bot process's first run fills its
 	// discovery cache on disk, as a user's first `bot plan` does.
-	for _, f := range []func() error{benchPlan(b, p, in, n/2), func() error { return fl.run(floorWorkers) }, runProc} {
+	for _, f := range []func() error{benchPlan(b, p, in, n/2), func() error { return fl.Run(floorWorkers) }, runProc} {
 		timeIt(b, f)
 	}
 	var planner, kubectl, raw, process []time.Duration
 	for range benchRuns {
 		planner = append(planner, timeIt(b, benchPlan(b, p, in, n/2)))
-		raw = append(raw, timeIt(b, func() error { return fl.run(floorWorkers) }))
+		raw = append(raw, timeIt(b, func() error { return fl.Run(floorWorkers) }))
 		process = append(process, timeIt(b, runProc))
-		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(c.Kubeconfig(), dir) }))
+		kubectl = append(kubectl, timeIt(b, func() error { return kubectlDiff(kubeconfig, dir) }))
 	}
 	phases, err := proc.run(n/2, true)
 	if err != nil {

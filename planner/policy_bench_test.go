@@ -75,7 +75,7 @@ func benchPolicies1000(b *testing.B) {
 	without := benchPlan(b, p, Input{Repo: os.DirFS(dir), RepoName: set.Repo, Env: plain}, n/2)
 	with := benchPlan(b, p, Input{Repo: os.DirFS(dir), RepoName: set.Repo, Env: gated}, n/2)
 	fl := newFloor(b, kc, cluster.RESTConfig(), set, desired)
-	floorRun := func() error { return fl.run(32) }
+	floorRun := func() error { return fl.Run(32) }
 	for _, f := range []func() error{without, with, floorRun} {
 		timeIt(b, f)
 	}

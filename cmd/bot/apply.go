@@ -79,10 +79,9 @@ func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, e
 	}
 	a := &applier.Applier{Planner: l.planner, Clusters: l.clusters}
 	in := l.input
-	p := l.planner
 	for _, env := range l.envs {
 		in.Env = env
-		if !applyEnv(l.envContext(ctx, env), a, p, in, f, stdout) {
+		if !applyEnv(l.envContext(ctx, env), a, in, f, stdout) {
 			return false, nil
 		}
 	}
@@ -91,36 +90,50 @@ func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, e
 
 // applyEnv plans one environment, shows the plan, applies it and prints
 // the outcome. It reports whether the environment converged.
-func applyEnv(ctx context.Context, a *applier.Applier, p *planner.Planner, in planner.Input, f applyFlags, out io.Writer) bool {
+//
+// The plan shown is the plan applied: it is made once, as the applier's
+// re-plan makes it (applier.Plan), printed, and handed to Apply
+// (Options.Planned), which checks its digest and every other condition as
+// for a plan of its own. A second plan would guard nothing here. With
+// --digest, the plan a human reviewed is the one `bot plan` printed, and
+// Apply compares this plan's digest with it, as it would a re-plan's. With
+// --yes, nobody decides between the print and the writes, so a re-plan
+// would only compare the plan with itself a second later; if the cluster
+// changed in that second, it refused an apply the user had already
+// accepted, or applied a plan other than the one printed. Planning once
+// halves the planning (render child, discovery, LISTs, dry-runs) of every
+// `bot apply`.
+func applyEnv(ctx context.Context, a *applier.Applier, in planner.Input, f applyFlags, out io.Writer) bool {
 	// The plan is printed first in either case: with --digest, so the user
 	// sees what the digest stands for before it is applied.
-	plan, err := p.Plan(ctx, in)
+	planned, err := a.Plan(ctx, in)
 	if err != nil {
 		fmt.Fprintf(out, "%s: plan failed: %v\n", in.Env.Name, err)
 		return false
 	}
-	if _, err := io.WriteString(out, comments.RenderLocalPlans([]*planner.Plan{plan})); err != nil {
+	if _, err := io.WriteString(out, comments.RenderLocalPlans([]*planner.Plan{planned.Plan})); err != nil {
 		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
 		return false
 	}
 	digest := f.digest
 	if f.yes {
-		digest = plan.Digest
+		digest = planned.Plan.Digest
 	}
 	fmt.Fprintf(out, "\n## Applying %s (plan %s)\n\n", in.Env.Name, digest)
 	var mu sync.Mutex
 	res, err := a.Apply(ctx, digest, in, applier.Options{
 		AllowDangerous: f.allowDangerous,
+		Planned:        planned,
 		Progress: func(e applier.ProgressEvent) {
 			mu.Lock()
 			defer mu.Unlock()
 			printProgress(out, e)
 		},
 	})
-	var changed *applier.PlanChangedError
-	if errors.As(err, &changed) {
-		fmt.Fprintf(out, "%s: %v. The plan now is:\n\n", in.Env.Name, err)
-		_, _ = io.WriteString(out, comments.RenderLocalPlans([]*planner.Plan{changed.Plan}))
+	if errors.Is(err, applier.ErrPlanChanged) {
+		// The plan above is the current one: its digest is not the one
+		// given.
+		fmt.Fprintf(out, "%s: %v. The plan now is the one above.\n", in.Env.Name, err)
 		return false
 	}
 	fmt.Fprintln(out)

@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugboatops/tugboat/kube"
 )
 
 // randomSuffix keeps names apart when a test runs again (-count) against
@@ -190,5 +193,52 @@ spec:
 	}
 	if _, err := cluster.Client().AppsV1().Deployments(ns).Get(context.Background(), "api", metav1.GetOptions{}); err != nil {
 		t.Fatalf("deployment not applied: %v", err)
+	}
+}
+
+// ansi matches the terminal colour codes of the console log.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestBotApplyPlansOnce: `bot apply --yes` plans each environment once
+// (-v logs one "planned" line), and the plan it prints is the plan it
+// applies: its digest is the one the ApplySet parent records.
+func TestBotApplyPlansOnce(t *testing.T) {
+	ns := "bot-once-" + randomSuffix()
+	repo, cfg := applyRepo(t, map[string]string{"app.yaml": nsYAML(ns) + "---\n" + cmYAML(ns, "settings", "blue")})
+	out, stderr, code := botApply(t, "--repo", repo, "--config", cfg, "--env", "dev", "--repo-name", "acme/"+ns, "--yes", "-v")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	planned := 0
+	for _, line := range strings.Split(ansi.ReplaceAllString(stderr, ""), "\n") {
+		if strings.Contains(line, "INF planned") {
+			planned++
+		}
+	}
+	if planned != 1 {
+		t.Errorf("bot apply planned %d times, want once:\n%s", planned, stderr)
+	}
+	_, rest, ok := strings.Cut(out, "## Applying dev (plan ")
+	digest, _, ok2 := strings.Cut(rest, ")")
+	if !ok || !ok2 || !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("no applied digest in the output:\n%s", out)
+	}
+	if shown, _, _ := strings.Cut(out, "## Applying"); !strings.Contains(shown, "Digest: `"+digest+"`") || !strings.Contains(shown, "Plan: 2 to create") {
+		t.Errorf("the plan printed before the apply is not the plan applied (%s):\n%s", digest, out)
+	}
+	reg := kube.NewRegistry(nil)
+	if err := reg.AddConfig("local", cluster.RESTConfig()); err != nil {
+		t.Fatal(err)
+	}
+	kc, err := reg.Cluster("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := kube.ReadInventory(context.Background(), kc, kube.ApplySet{Repo: "acme/" + ns, Env: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := kube.RecordFrom(inv); rec.Digest != digest || rec.Outcome != kube.OutcomeConverged {
+		t.Errorf("the parent records digest %s (%s), want the printed plan's %s (converged)", rec.Digest, rec.Outcome, digest)
 	}
 }

@@ -24,7 +24,7 @@ func botApply(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestBotApplyEndToEnd(t *testing.T) {
-	const ns = "e2e-bot-apply"
+	ns := "e2e-bot-apply-" + randomSuffix() // random: the test can run again (-count) against the same cluster
 	repo, cfg := setup(t, ns)
 	base := []string{"--repo", repo, "--config", cfg, "--env", "dev", "--repo-name", "acme/e2e-apply"}
 	cs := cluster.Client()
