@@ -105,9 +105,36 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 // treeRSS is the resident memory of process pid plus every descendant (the
 // bot's render children), read from /proc, and of pid alone.
 func treeRSS(pid int) (total, self int64, procs int) {
+	for _, p := range tree(pid) {
+		rss := statusRSS(p)
+		if p == pid {
+			self = rss
+		}
+		total += rss
+		procs++
+	}
+	return total, self, procs
+}
+
+// treePSS is the proportional set size of process pid and its descendants
+// together: what they occupy in memory, each page counted once however
+// many of them map it. Summed RSS counts the bot binary's pages (about
+// 65 MiB of its text and data, shared through the page cache) once in the
+// bot and again in every render child, which is a start of the same
+// binary; a container's memory cgroup charges them once, as PSS does.
+func treePSS(pid int) int64 {
+	var total int64
+	for _, p := range tree(pid) {
+		total += rollupPSS(p)
+	}
+	return total
+}
+
+// tree lists pid and its descendants, pid first.
+func tree(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0, 0
+		return nil
 	}
 	children := map[int][]int{}
 	for _, e := range entries {
@@ -128,19 +155,30 @@ func treeRSS(pid int) (total, self int64, procs int) {
 		ppid, _ := strconv.Atoi(fields[1])
 		children[ppid] = append(children[ppid], p)
 	}
+	var out []int
 	queue := []int{pid}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		rss := statusRSS(p)
-		if p == pid {
-			self = rss
-		}
-		total += rss
-		procs++
+		out = append(out, p)
 		queue = append(queue, children[p]...)
 	}
-	return total, self, procs
+	return out
+}
+
+// rollupPSS reads Pss of /proc/pid/smaps_rollup, in bytes (0 once gone).
+func rollupPSS(pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // statusRSS reads VmRSS of /proc/pid/status, in bytes (0 once gone).

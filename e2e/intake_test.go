@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		}
 	}
 	waitIdle(t, w)
+	idle := answered(w)
 	m := metrics(t, w.bot.url)
 	for _, want := range []string{
 		`tugboat_webhook_deliveries_total{event="pull_request",outcome="handled"}`,
@@ -173,6 +175,31 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// Every delivery the bot answered was timed (the emulator may have
+	// delivered more since the metrics were read: the bot's own writes
+	// make events too).
+	var timed int
+	for _, l := range strings.Split(m, "\n") {
+		if rest, ok := strings.CutPrefix(l, "tugboat_webhook_ack_seconds_count "); ok {
+			timed, _ = strconv.Atoi(rest)
+		}
+	}
+	after := answered(w)
+	if timed == 0 || timed < idle || timed > after {
+		t.Errorf("tugboat_webhook_ack_seconds_count %d, want between the %d deliveries answered before the metrics were read and the %d after:\n%s",
+			timed, idle, after, grepLines(m, "tugboat_webhook_ack_seconds"))
+	}
+}
+
+// answered counts the deliveries the bot answered.
+func answered(w *world) int {
+	n := 0
+	for _, d := range w.gh.Deliveries() {
+		if d.StatusCode != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // The bot refuses to start without a webhook secret, with an unreadable

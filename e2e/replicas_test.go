@@ -35,6 +35,10 @@ type fleet struct {
 	extra string // server config shared by the replicas
 	next  atomic.Int64
 	mu    sync.Mutex // guards bots against the proxy
+	// hops are the proxy's round trips to the replicas (guarded by mu),
+	// so a benchmark can tell the replicas' share of the ack latency from
+	// the emulator's and the proxy's.
+	hops []time.Duration
 }
 
 // newFleet starts n replicas and points the emulator's webhook at the
@@ -66,10 +70,15 @@ func (f *fleet) forward(w http.ResponseWriter, r *http.Request) {
 		b := bots[int(f.next.Add(1))%len(bots)]
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, b.url+r.URL.Path, bytes.NewReader(body))
 		req.Header = r.Header.Clone()
+		t0 := time.Now()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue
 		}
+		hop := time.Since(t0)
+		f.mu.Lock()
+		f.hops = append(f.hops, hop)
+		f.mu.Unlock()
 		defer resp.Body.Close()
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,6 +53,12 @@ type DeliveryRing struct {
 	Namespace string
 	// Size defaults to DefaultDeliveryRingSize.
 	Size int
+
+	// mu guards the ids waiting for the next write (see Add).
+	mu      sync.Mutex
+	pending []string
+	waiting []chan error
+	writing bool
 }
 
 func (r *DeliveryRing) size() int {
@@ -83,11 +90,71 @@ func (r *DeliveryRing) Seen(ctx context.Context, id string) (bool, error) {
 }
 
 // Add puts delivery id into the ring (newest last), dropping the oldest
-// beyond Size. The ConfigMap (and the namespace) is created on first use.
+// beyond Size, and returns once it is written. The ConfigMap (and the
+// namespace) is created on first use.
+//
+// Adds of one process are committed as a group: while one write is in
+// flight, the ids added meanwhile wait and go into the next write
+// together. Every replica adds to the one ConfigMap, so under a burst of
+// webhooks one write per delivery meant a read and a rewrite of the whole
+// ring (up to 180 kB) per delivery, each likely to conflict with another
+// replica's and be retried: load on the home cluster and on this process's
+// CPU, which the webhooks' acknowledgements share. Batched, a burst costs a
+// write per round trip rather than per delivery, and nothing is weaker:
+// Add still returns only once its id is stored, so the caller (the queue,
+// under the pull request's Lease) releases the Lease only after any other
+// replica can see the id.
 func (r *DeliveryRing) Add(ctx context.Context, id string) error {
 	if id == "" || strings.ContainsAny(id, " \t\n") {
 		return fmt.Errorf("add to delivery ring: invalid delivery id %q", id)
 	}
+	done := make(chan error, 1)
+	r.mu.Lock()
+	r.pending = append(r.pending, id)
+	r.waiting = append(r.waiting, done)
+	if !r.writing {
+		r.writing = true
+		go r.writeLoop()
+	}
+	r.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// The write goes on for the others waiting on it; this id may or
+		// may not be stored, which at worst handles a redelivery again.
+		return fmt.Errorf("add to delivery ring %s/%s: %w", r.Namespace, DeliveryRingName, context.Cause(ctx))
+	}
+}
+
+// ringWriteTimeout bounds one group write, conflicts retried included: it
+// serves several callers, so none of their contexts may end it.
+const ringWriteTimeout = 30 * time.Second
+
+// writeLoop writes the pending ids, a group at a time, until none are left.
+func (r *DeliveryRing) writeLoop() {
+	for {
+		r.mu.Lock()
+		ids, waiting := r.pending, r.waiting
+		r.pending, r.waiting = nil, nil
+		if len(ids) == 0 {
+			r.writing = false
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), ringWriteTimeout)
+		err := r.add(ctx, ids)
+		cancel()
+		for _, w := range waiting {
+			w <- err
+		}
+	}
+}
+
+// add writes ids into the ring in one conditional update (retried on
+// conflict).
+func (r *DeliveryRing) add(ctx context.Context, add []string) error {
 	cms := r.Cluster.Dynamic.Resource(configMapGVR).Namespace(r.Namespace)
 	err := retry.RetryOnConflict(ringBackoff, func() error {
 		obj, ids, err := r.read(ctx)
@@ -99,7 +166,7 @@ func (r *DeliveryRing) Add(ctx context.Context, id string) error {
 				"apiVersion": "v1", "kind": "ConfigMap",
 				"metadata": map[string]any{"name": DeliveryRingName, "namespace": r.Namespace,
 					"labels": map[string]any{"app.kubernetes.io/managed-by": FieldManager}},
-				"data": map[string]any{deliveryRingKey: id + "\n"},
+				"data": map[string]any{deliveryRingKey: strings.Join(r.trim(appendNew(nil, add)), "\n") + "\n"},
 			}}
 			_, err = cms.Create(ctx, obj, metav1.CreateOptions{FieldManager: FieldManager})
 			if apierrors.IsAlreadyExists(err) {
@@ -111,14 +178,11 @@ func (r *DeliveryRing) Add(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if slices.Contains(ids, id) {
+		grown := appendNew(ids, add)
+		if len(grown) == len(ids) {
 			return nil
 		}
-		ids = append(ids, id)
-		if n := r.size(); len(ids) > n {
-			ids = ids[len(ids)-n:]
-		}
-		if err := unstructured.SetNestedField(obj.Object, strings.Join(ids, "\n")+"\n", "data", deliveryRingKey); err != nil {
+		if err := unstructured.SetNestedField(obj.Object, strings.Join(r.trim(grown), "\n")+"\n", "data", deliveryRingKey); err != nil {
 			return err
 		}
 		// obj carries the resourceVersion read: a write by another replica
@@ -130,4 +194,22 @@ func (r *DeliveryRing) Add(ctx context.Context, id string) error {
 		return fmt.Errorf("add to delivery ring %s/%s: %w", r.Namespace, DeliveryRingName, err)
 	}
 	return nil
+}
+
+// appendNew appends the ids of add that ids lacks (each once), in order.
+func appendNew(ids, add []string) []string {
+	for _, id := range add {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// trim keeps the newest Size ids.
+func (r *DeliveryRing) trim(ids []string) []string {
+	if n := r.size(); len(ids) > n {
+		return ids[len(ids)-n:]
+	}
+	return ids
 }

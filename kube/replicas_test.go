@@ -345,3 +345,64 @@ func TestDeliveryRingKeepsIDsAcrossRestartsAndReplicas(t *testing.T) {
 		t.Error("an id with a space was accepted")
 	}
 }
+
+// TestDeliveryRingGroupsConcurrentAdds: adds made at once by one replica's
+// workers go into the ConfigMap in fewer writes than there are adds, and
+// each Add returns only once its id is stored (another replica sees it).
+func TestDeliveryRingGroupsConcurrentAdds(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := testCluster(t)
+	ns := homeNamespace(t)
+	ring := &DeliveryRing{Cluster: c, Namespace: ns}
+	if err := ring.Add(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	cms := c.Dynamic.Resource(configMapGVR).Namespace(ns)
+	cm, err := cms.Get(ctx, DeliveryRingName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cms.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + DeliveryRingName, ResourceVersion: cm.GetResourceVersion()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	const adds = 40
+	other := &DeliveryRing{Cluster: testCluster(t), Namespace: ns} // another replica
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range adds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			id := fmt.Sprintf("g-%d", i)
+			if err := ring.Add(ctx, id); err != nil {
+				t.Errorf("add %s: %v", id, err)
+				return
+			}
+			if seen, err := other.Seen(ctx, id); err != nil || !seen {
+				t.Errorf("Add(%s) returned before the id was stored: another replica's Seen = %v, %v", id, seen, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	writes := 0
+	for done := false; !done; {
+		select {
+		case <-w.ResultChan():
+			writes++
+		case <-time.After(2 * time.Second):
+			done = true
+		}
+	}
+	if writes == 0 || writes >= adds {
+		t.Fatalf("%d concurrent adds took %d writes of the ConfigMap, want at least one and fewer than %d", adds, writes, adds)
+	}
+	t.Logf("%d concurrent adds: %d writes", adds, writes)
+	if err := ring.Add(ctx, "bad id"); err == nil {
+		t.Error("an id with a space was accepted")
+	}
+}

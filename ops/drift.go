@@ -286,7 +286,7 @@ func (o *Ops) checkDrift(ctx context.Context, rc *driftRepo, env config.Environm
 		}
 		return unknown(fmt.Sprintf("the recorded commit %s could not be read from GitHub", comments.ShortSHA(commit)))
 	}
-	plan, err := o.planner.Plan(ctx, planner.Input{Repo: fsys, RepoName: rc.repo.FullName(), Env: env, Commit: commit})
+	plan, err := o.planner.Plan(ctx, planner.Input{Repo: fsys, RepoName: rc.repo.FullName(), Env: env, Commit: commit, Renderer: o.driftRenderer()})
 	if err != nil {
 		// The error may quote objects; the log has it, the record a reason.
 		log.Warn().Err(err).Msg("drift: planning the recorded commit failed")

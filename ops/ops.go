@@ -46,6 +46,9 @@ type Ops struct {
 	plans     *planCache
 	minimized map[string]bool // node ids this process minimized already
 	heals     *healBackoff
+	// driftRenders bounds the render children of drift rounds
+	// (drift_render.go); nil without a renderer.
+	driftRenders *boundRenderer
 }
 
 // Options configure Ops.
@@ -127,7 +130,7 @@ func New(e Engines, opts Options) *Ops {
 	}
 	return &Ops{planner: e.Planner, renderer: e.Renderer, applier: e.Applier, state: e.State, records: e.Records, github: e.GitHub, locker: e.Locker, opts: opts,
 		applies: newPool(opts.ApplyWorkers), plans: newPlanCache(opts.PlanCacheBytes), minimized: map[string]bool{},
-		heals: newHealBackoff()}
+		heals: newHealBackoff(), driftRenders: newBoundRenderer(e.Renderer, driftRenders)}
 }
 
 // Wait waits for the applies running on the apply pool (at shutdown, after

@@ -181,7 +181,7 @@ func (h *Handler) envView(rs *RepoState, e *EnvState, base string, now time.Time
 	case kube.DriftInSync:
 		v.Drift = "in sync, checked " + ago(now, d.Time)
 	case kube.DriftDrifted:
-		v.Drift = fmt.Sprintf("%d %s differ from %s, checked %s", d.Objects, plural(d.Objects, "object", "objects"), comments.ShortSHA(d.Commit), ago(now, d.Time))
+		v.Drift = fmt.Sprintf("%d %s from %s, checked %s", d.Objects, plural(d.Objects, "object differs", "objects differ"), comments.ShortSHA(d.Commit), ago(now, d.Time))
 	case kube.DriftUnknown:
 		v.Drift = "could not check, " + ago(now, d.Time)
 	default:

@@ -11,9 +11,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
+
+	"github.com/tugboatops/tugboat/handlers/queue"
 )
 
 // maxWebhookBytes is GitHub's cap on a webhook payload (25 MB): nothing
@@ -35,6 +38,8 @@ type webhookGate struct {
 	// hold up to maxWebhookBytes of memory before it is known to be
 	// GitHub's.
 	slots chan struct{}
+	// metrics times every answer (tugboat_webhook_ack_seconds).
+	metrics *queue.Metrics
 }
 
 // newWebhookGate returns the gate and the secret to give the dispatcher
@@ -50,6 +55,8 @@ func newWebhookGate(secrets []string, maxUnverified int, onError githubapp.Error
 }
 
 func (g *webhookGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { g.metrics.Ack(time.Since(start)) }()
 	select {
 	case g.slots <- struct{}{}:
 		defer func() { <-g.slots }()

@@ -106,6 +106,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	sched := queue.New(queue.Options{Size: cfg.Queue.Size, Workers: cfg.Queue.Workers, Key: base.EventKey, Metrics: qm,
 		Locker: rep.locker, Shared: rep.shared})
 	gate, innerSecret := newWebhookGate(cfg.WebhookSecrets(), cfg.Limits.MaxUnverified, webhookError(qm))
+	gate.metrics = qm
 	gate.next = githubapp.NewEventDispatcher(
 		[]githubapp.EventHandler{handlers.PullRequest{Base: base}, handlers.IssueComment{Base: base},
 			handlers.CheckRun{Base: base}, handlers.Push{Base: base}, handlers.PullRequestReview{Base: base}, handlers.MergeGroup{Base: base},

@@ -118,6 +118,8 @@ tugboat sandbox is up (started in %s).
   Repositories  %s/
   Bot           %s   /healthz  /readyz   (webhooks: %s)
   Bot admin     %s/metrics  %s/clusters
+  Status page   %s
+  Badges        %s  %s
   Logs          %s, %s
   Clusters      KUBECONFIG=%s kubectl get deploy -n shop-staging
                 KUBECONFIG=%s kubectl get deploy -n shop-prod
@@ -137,6 +139,7 @@ and run, in another terminal:
 
 Ctrl-C stops everything.
 `, sb.Started.Round(100*time.Millisecond), sb.PRURL(), sb.GitHub.URL(), sb.BotURL, webhookPath, sb.AdminURL, sb.AdminURL,
+		sb.statusURL(), sb.badgeURL("staging", "svg"), sb.badgeURL("prod", "svg"),
 		rel(sb.BotLog), rel(filepath.Join(sb.opts.Dir, "github.log")),
 		rel(filepath.Join(sb.opts.Dir, "kubeconfig-staging")), rel(filepath.Join(sb.opts.Dir, "kubeconfig-prod")),
 		rel(sb.WorkDir))

@@ -90,7 +90,7 @@ func (s *Sandbox) runScript(ctx context.Context) error {
 		{"bob's /apply staging: staging converges at web 1.6.0", s.checkApplyStaging},
 		{"alice approves and merges: prod converges at web 1.5.0 with four api replicas", s.checkMergeDeploysProd},
 		{"the pull request page shows the apply statuses, Deployments and result comments", s.checkAppliedPage},
-		{"prod's api scaled by hand: a drift issue opens; scaled back: it closes", s.checkDrift},
+		{"prod's api scaled by hand: a drift issue opens, the badge and status page say drifted; scaled back: it closes, converged again", s.checkDrift},
 		{"alice's /promote staging prod opens the promotion pull request, planned", s.checkPromotion},
 		{"no Secret value anywhere on GitHub", s.checkNoSecrets},
 	}

@@ -23,11 +23,23 @@ const driftTimeout = 4 * driftInterval
 
 // checkDrift changes prod by hand — api scaled down to one replica, as
 // someone with a kubeconfig might during an incident — and waits for what
-// the team would see: a drift issue with the diff and a failing
-// tugboat/drift/prod on main's head; scaled back, the issue closes with a
-// comment and the status succeeds.
+// the team would see: a drift issue with the diff, a failing
+// tugboat/drift/prod on main's head, prod's badge orange ("drifted") and
+// the status page saying so with a link to the issue; scaled back, the
+// issue closes with a comment, the status succeeds, and the badge and the
+// page say "converged" again.
 func (s *Sandbox) checkDrift(ctx context.Context) error {
 	main := s.GitHub.HeadSHA(repoName, "main")
+	short := comments.ShortSHA(main)
+	// Before: prod converged at main, as its README badge shows.
+	if err := s.waitBadge(ctx, "prod", "converged "+short, "brightgreen"); err != nil {
+		return fmt.Errorf("before any change by hand: %w", err)
+	}
+	if _, err := s.prodOnPage(ctx, "converged", main, "", ""); err != nil {
+		return fmt.Errorf("before any change by hand: %w", err)
+	}
+	s.p.printf("     prod's badge: converged %s (brightgreen); status page %s: prod converged", short, s.statusURL())
+
 	if err := s.scaleAPI(ctx, 1); err != nil {
 		return err
 	}
@@ -50,6 +62,15 @@ func (s *Sandbox) checkDrift(ctx context.Context) error {
 		return err
 	}
 	s.p.printf("     api scaled to 1 by hand: issue #%d %q, tugboat/drift/prod failure", issue.Number, issue.Title)
+	if err := s.waitBadge(ctx, "prod", "drifted "+short, "orange"); err != nil {
+		return err
+	}
+	issuePath := fmt.Sprintf("/%s/issues/%d", repoName, issue.Number)
+	page, err := s.prodOnPage(ctx, "drifted", main, "1 object differs from "+short, issuePath)
+	if err != nil {
+		return err
+	}
+	s.p.printf("     prod's badge: drifted %s (orange); status page: %q, linking the issue", short, page.Drift)
 
 	if err := s.scaleAPI(ctx, 4); err != nil {
 		return err
@@ -70,6 +91,13 @@ func (s *Sandbox) checkDrift(ctx context.Context) error {
 		return err
 	}
 	s.p.printf("     scaled back to 4: issue #%d closed, tugboat/drift/prod success", issue.Number)
+	if err := s.waitBadge(ctx, "prod", "converged "+short, "brightgreen"); err != nil {
+		return fmt.Errorf("after scaling back: %w", err)
+	}
+	if page, err = s.prodOnPage(ctx, "converged", main, "in sync", ""); err != nil {
+		return fmt.Errorf("after scaling back: %w", err)
+	}
+	s.p.printf("     prod's badge: converged %s (brightgreen) again; status page: %q", short, page.Drift)
 	return nil
 }
 

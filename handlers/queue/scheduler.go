@@ -136,6 +136,10 @@ var ErrDraining = errors.New("shutting down")
 // acknowledged without running again.
 func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 	log := zerolog.Ctx(ctx).With().Logger()
+	// The key is read from the payload (JSON decoding) before s.mu is
+	// taken: every acknowledgement and every worker waits for s.mu, so it
+	// is held only for the bookkeeping.
+	key := s.opts.Key(d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -151,7 +155,6 @@ func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 		s.opts.Metrics.delivery(d.EventType, OutcomeRejected)
 		return githubapp.ErrCapacityExceeded
 	}
-	key := s.opts.Key(d)
 	unordered := key == ""
 	if unordered {
 		s.unordered++
