@@ -149,7 +149,7 @@ var envKeys = []key[*envState]{
 		doc:  "how often the cluster is compared with the last applied commit (like `30m`), or `off`; `apply: auto` environments heal what drifted",
 		read: readDrift},
 	{name: "promote", def: "none",
-		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit",
+		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...], values: [KEY...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit, `values` (Helm environments) copies those value paths, like `[image.tag]`, from what `from` deploys into this environment's last values file",
 		read: readPromote},
 	{name: "break_glass", def: "admins only",
 		doc:  "who besides admins may roll back at once with `/rollback ENV --now` (logins and `team:org/slug`)",

@@ -59,3 +59,25 @@ func TestHelmBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestHelmPromoteValues(t *testing.T) {
+	base := "version: 1\nenvironments:\n  staging:\n    cluster: c\n    helm: {chart: charts/shop, values: [charts/shop/values-staging.yaml]}\n  prod:\n    cluster: c\n"
+	cfg, err := ParseRepo([]byte(base+"    helm: {chart: charts/shop, values: [charts/shop/values-prod.yaml]}\n    promote: {from: staging, values: [image.tag, resources]}\n"), ".tugboat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, _ := cfg.Env("prod")
+	if !reflect.DeepEqual(prod.Promote.Values, []string{"image.tag", "resources"}) {
+		t.Errorf("promote = %+v", prod.Promote)
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"    path: deploy/prod\n    promote: {from: staging, values: [image.tag]}\n", `.tugboat.yaml:9: environments.prod.promote.values: values are copied between Helm environments only`},
+		{"    helm: {chart: charts/shop}\n    promote: {from: staging, values: [image.tag]}\n", `.tugboat.yaml:9: environments.prod.promote.values: prod has no values file to write them to`},
+		{"    helm: {chart: charts/shop, values: [v.yaml]}\n    promote: {from: staging, values: [image..tag]}\n", `.tugboat.yaml:9: environments.prod.promote.values[0]: "image..tag" is not a dotted value path`},
+	} {
+		_, err := ParseRepo([]byte(base+tc.env), ".tugboat.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}
