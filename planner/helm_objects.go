@@ -94,11 +94,11 @@ func (t *templateLines) locate(file, kind string) int {
 	}
 }
 
-// firstContentLine skips a document's leading blank lines.
+// firstContentLine skips a document's leading blank and comment lines.
 func firstContentLine(c chunk) int {
 	line := c.line
 	for _, l := range strings.Split(string(c.data), "\n") {
-		if strings.TrimSpace(l) != "" {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
 			return line
 		}
 		line++

@@ -307,4 +307,3 @@ func TestKustomizeHelmChartsDisabled(t *testing.T) {
 		t.Errorf("got %v", problemStrings(probs))
 	}
 }
-
