@@ -200,6 +200,26 @@ func TestHelmRefusesSymlinks(t *testing.T) {
 	equalLines(t, described(objs), []string{"ConfigMap/ok c/templates/ok.yaml:1"})
 }
 
+// A template reaches only the chart's own files: .Files of a path outside
+// the chart finds nothing, and a dependency pointing outside it
+// (file://..) is not vendored, so it is a problem, never a read.
+func TestHelmChartFilesStayInTheChart(t *testing.T) {
+	fsys := chartFS(map[string]string{
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  up: {{ .Files.Get \"../secret.txt\" | quote }}\n  own: {{ .Files.Get \"files/own.txt\" | quote }}\n",
+		"files/own.txt":     "mine",
+	})
+	fsys["secret.txt"] = &fstest.MapFile{Data: []byte("hunter2")}
+	objs, probs := renderC(fsys, DefaultLimits())
+	wantProblems(t, probs)
+	if d := findObj(t, objs, "ConfigMap", "x").Object["data"].(map[string]any); d["up"] != "" || d["own"] != "mine" {
+		t.Errorf("data = %v", d)
+	}
+	fsys["c/Chart.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n  - name: other\n    version: 1.0.0\n    repository: file://../other\n")}
+	fsys["other/Chart.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v2\nname: other\nversion: 1.0.0\n")}
+	_, probs = renderC(fsys, DefaultLimits())
+	wantProblems(t, probs, "c/Chart.yaml:4 : helm: found in Chart.yaml, but missing in charts/ directory: other")
+}
+
 func TestHelmRenderLimits(t *testing.T) {
 	many := "{{ range until 20 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-{{ . }}}\n{{ end }}\n"
 	lim := DefaultLimits()
