@@ -117,7 +117,7 @@ func checkSummary(plan *planner.Plan, mode ApplyMode, st envStats, commentURL st
 		fmt.Fprintf(&b, "The full plan is in [the pull request comment](<%s>).\n\n", commentURL)
 	}
 	writeProblemList(&b, "**Problems:**", plan.Problems, "problem")
-	writeProblemList(&b, "**Warnings** (policies whose action is warn; they do not block):", plan.Warnings, "warning")
+	writeProblemList(&b, "**Warnings** (warn policies and notes such as Helm hooks not applied; they do not block):", plan.Warnings, "warning")
 	return b.String()
 }
 

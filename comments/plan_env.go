@@ -213,7 +213,7 @@ func (r renderer) section(e EnvPlan) section {
 	for i, w := range p.Warnings {
 		u := r.problem(w)
 		if i == 0 {
-			u = "**Warnings** (policies whose action is warn; they do not block):\n\n" + u
+			u = "**Warnings** (warn policies and notes such as Helm hooks not applied; they do not block):\n\n" + u
 		}
 		if i == len(p.Warnings)-1 {
 			u += "\n"

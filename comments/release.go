@@ -27,6 +27,8 @@ type Promotion struct {
 	Images   []PromotedImage
 	// Files are the repository paths copied as they are.
 	Files []string
+	// Values are the Helm value paths copied (promote.values).
+	Values []PromotedValue
 	// Commit is the commit From has deployed, its PR the pull request it
 	// came from (0: none), Deployed when.
 	Commit   string
@@ -35,6 +37,12 @@ type Promotion struct {
 	// Requester asked for the promotion; their own approval of it does not
 	// count (they are its author in all but name).
 	Requester string
+}
+
+// PromotedValue is one Helm value a promotion copies into File: Before
+// is what File said ("" when it did not set it), After what it says now.
+type PromotedValue struct {
+	Path, File, Before, After string
 }
 
 // maxTitle is GitHub's limit on a pull request title.
@@ -57,6 +65,9 @@ func PromotionTitle(p Promotion) string {
 	var what []string
 	for _, im := range p.Images {
 		what = append(what, path.Base(im.Name)+" "+im.Version)
+	}
+	for _, v := range p.Values {
+		what = append(what, v.Path+" "+v.After)
 	}
 	if len(p.Files) > 0 {
 		what = append(what, plural(len(p.Files), "file"))
@@ -97,6 +108,20 @@ func PromotionBody(p Promotion) string {
 				before = "_(not set)_"
 			}
 			if !w.add(fmt.Sprintf("| %s | %s | %s |\n", cell(code(im.Name)), cell(before), cell(code(im.After)))) {
+				w.note("\n_…the rest did not fit._\n")
+				break
+			}
+		}
+		w.add("\n")
+	}
+	if len(p.Values) > 0 {
+		w.add("| value | file | " + text(envLabel(p.To)) + " now | after this pull request |\n|---|---|---|---|\n")
+		for _, v := range p.Values {
+			before := code(v.Before)
+			if v.Before == "" {
+				before = "_(not set)_"
+			}
+			if !w.add(fmt.Sprintf("| %s | %s | %s | %s |\n", cell(code(v.Path)), cell(code(v.File)), cell(before), cell(code(v.After)))) {
 				w.note("\n_…the rest did not fit._\n")
 				break
 			}

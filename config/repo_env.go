@@ -18,6 +18,9 @@ type envState struct {
 	afterLines map[string]int
 	// promoteLines are the lines of the promote settings.
 	promoteLines map[string]int
+	// pathRead: path had a value (an empty one is skipped, and must be
+	// told apart from a missing one).
+	pathRead bool
 }
 
 var applyModes = []ApplyMode{ApplyOnComment, ApplyOnMerge, ApplyAuto}
@@ -35,9 +38,10 @@ var envKeys = []key[*envState]{
 				s.env.Cluster = v
 			}
 		}},
-	{name: "path", required: true, hint: "the directory to render, relative to the repository root",
+	{name: "path", def: "— (required unless `helm`)",
 		doc: "the directory to render, relative to the repository root (`kustomization.yaml` inside → Kustomize; else every `*.yaml`/`*.yml`/`*.json` below)",
 		read: func(p *problems, f entry, at string, s *envState) {
+			s.pathRead = true
 			if v, ok := p.str(f.value, at); ok {
 				if clean, err := cleanRepoPath(v); err != nil {
 					p.add(f.line, "%s: %v", at, err)
@@ -46,6 +50,9 @@ var envKeys = []key[*envState]{
 				}
 			}
 		}},
+	{name: "helm", def: "none",
+		doc:  "render a Helm chart of the repository instead of `path`: `{chart: DIR, release: NAME, values: [FILE...], set: {KEY: VALUE}}` — `release` defaults to the environment's name, `values` files apply after the chart's `values.yaml` and `set` last, like `helm template -f … --set …`",
+		read: readHelm},
 	{name: "namespace", def: "none",
 		doc: "namespace for namespaced objects that name none (without it they are a problem)",
 		read: func(p *problems, f entry, at string, s *envState) {
@@ -142,7 +149,7 @@ var envKeys = []key[*envState]{
 		doc:  "how often the cluster is compared with the last applied commit (like `30m`), or `off`; `apply: auto` environments heal what drifted",
 		read: readDrift},
 	{name: "promote", def: "none",
-		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit",
+		doc:  "what `/promote` copies into this environment: `{from: ENV, images: true, files: [PATH...], values: [KEY...]}` — `images` copies the Kustomize `images:` entries of `from`'s deployed kustomization, `files` copies those files from `from`'s deployed commit, `values` (Helm environments) copies those value paths, like `[image.tag]`, from what `from` deploys into this environment's last values file",
 		read: readPromote},
 	{name: "break_glass", def: "admins only",
 		doc:  "who besides admins may roll back at once with `/rollback ENV --now` (logins and `team:org/slug`)",
@@ -201,6 +208,10 @@ func (p *problems) environment(e entry, lines map[string]int) (Environment, map[
 		return env, s.afterLines
 	}
 	readKeys(p, e.value, where, e.line, envKeys, s, lines)
+	p.checkSource(env, where, e.line, lines)
+	if env.Path == "" && env.Helm == nil && lines[join(where, "path")] != 0 && !s.pathRead {
+		p.add(lines[join(where, "path")], "%s.path: must not be empty (use . for the repository root)", where)
+	}
 	for k, l := range s.promoteLines {
 		lines[k] = l
 	}

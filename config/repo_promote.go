@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strings"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -16,6 +18,11 @@ type Promote struct {
 	// Files are repository paths copied from From's deployed tree as they
 	// are. Each is cleaned and repository-relative.
 	Files []string
+	// Values are dotted Helm value paths ("image.tag") copied from what
+	// From deploys (its set entries, values files, chart values, last
+	// wins) into this environment's last values file. Both environments
+	// are Helm environments.
+	Values []string
 }
 
 // promoteKeys are the settings under an environment's promote.
@@ -47,19 +54,33 @@ var promoteKeys = []key[*Promote]{
 				pr.Files = append(pr.Files, clean)
 			}
 		}},
+	{name: "values",
+		read: func(p *problems, f entry, at string, pr *Promote) {
+			list, ok := p.strList(f.value, at)
+			if !ok {
+				return
+			}
+			for i, v := range list {
+				if v == "" || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, "..") {
+					p.add(f.value.Content[i].Line, "%s[%d]: %q is not a dotted value path (like image.tag)", at, i, v)
+					continue
+				}
+				pr.Values = append(pr.Values, v)
+			}
+		}},
 }
 
 // readPromote reads an environment's promote mapping.
 func readPromote(p *problems, f entry, at string, s *envState) {
 	if f.value.Kind != yaml.MappingNode {
-		p.add(f.line, "%s: want a mapping (from, images, files), got %s", at, kindName(f.value))
+		p.add(f.line, "%s: want a mapping (from, images, files, values), got %s", at, kindName(f.value))
 		return
 	}
 	pr := &Promote{}
 	s.promoteLines = map[string]int{}
 	readKeys(p, f.value, at, f.line, promoteKeys, pr, s.promoteLines)
-	if !pr.Images && len(pr.Files) == 0 {
-		p.add(f.line, "%s: promotes nothing: set images: true or list files", at)
+	if !pr.Images && len(pr.Files) == 0 && len(pr.Values) == 0 {
+		p.add(f.line, "%s: promotes nothing: set images: true or list files or values", at)
 	}
 	s.env.Promote = pr
 }
@@ -85,8 +106,10 @@ func readBreakGlass(p *problems, f entry, at string, s *envState) {
 // environment itself.
 func (p *problems) checkPromote(envs []Environment, lines map[string]int) {
 	known := map[string]bool{}
+	helm := map[string]bool{}
 	for _, e := range envs {
 		known[e.Name] = true
+		helm[e.Name] = e.Helm != nil
 	}
 	for _, e := range envs {
 		if e.Promote == nil || e.Promote.From == "" {
@@ -98,6 +121,10 @@ func (p *problems) checkPromote(envs []Environment, lines map[string]int) {
 			p.add(line, "environments.%s.promote.from: an environment cannot be promoted from itself", e.Name)
 		case !known[e.Promote.From]:
 			p.add(line, "environments.%s.promote.from: unknown environment %q", e.Name, e.Promote.From)
+		case len(e.Promote.Values) > 0 && (!helm[e.Name] || !helm[e.Promote.From]):
+			p.add(lines[join(join(join("environments", e.Name), "promote"), "values")], "environments.%s.promote.values: values are copied between Helm environments only (both %s and %s need helm:)", e.Name, e.Promote.From, e.Name)
+		case len(e.Promote.Values) > 0 && len(e.Helm.Values) == 0:
+			p.add(lines[join(join(join("environments", e.Name), "promote"), "values")], "environments.%s.promote.values: %s has no values file to write them to (helm.values)", e.Name, e.Name)
 		}
 	}
 }

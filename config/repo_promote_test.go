@@ -43,7 +43,7 @@ func TestPromoteBadInput(t *testing.T) {
 		{"{images: true}", `.tugboat.yaml:9: environments.prod.promote: from: missing (the environment promoted from)`},
 		{"{from: staging, files: [../x]}", `.tugboat.yaml:9: environments.prod.promote.files[0]:`},
 		{"{from: staging, images: true, colour: red}", `.tugboat.yaml:9: environments.prod.promote: unknown key "colour"`},
-		{"staging", `.tugboat.yaml:9: environments.prod.promote: want a mapping (from, images, files), got`},
+		{"staging", `.tugboat.yaml:9: environments.prod.promote: want a mapping (from, images, files, values), got`},
 	} {
 		_, err := ParseRepo([]byte(`version: 1
 environments:

@@ -33,9 +33,11 @@ type IgnoreRule struct {
 
 // Environment is one entry of .tugboat.yaml's environments, defaults applied.
 type Environment struct {
-	Name      string
-	Cluster   string
-	Path      string // repository-relative, slash-separated, cleaned
+	Name    string
+	Cluster string
+	Path    string // repository-relative, slash-separated, cleaned; "" with Helm
+	// Helm, when set, renders a chart instead of Path.
+	Helm      *Helm
 	Namespace string
 	Apply     ApplyMode
 	Requires  []string

@@ -42,15 +42,18 @@ func touches(changed []string, dir string) bool {
 }
 
 // affected reports whether the pull request changes what env deploys:
-// files under its path changed, or its rendered output (which may draw on
+// files under its path (a Helm environment: its chart or a values file)
+// changed, or its rendered output (which may draw on
 // files elsewhere, such as a Kustomize base) differs between base and merge.
 // The renders go through the run's memo: planning env uses them again.
 func (r *planRun) affected(ctx context.Context, env config.Environment, changed []string) (bool, error) {
 	if len(changed) == 0 {
 		return false, nil
 	}
-	if touches(changed, env.Path) {
-		return true, nil
+	for _, src := range env.Sources() {
+		if touches(changed, src) {
+			return true, nil
+		}
 	}
 	before, err := renderDigest(ctx, r.renders, r.baseFS, env)
 	if err != nil {

@@ -156,7 +156,8 @@ func (o *Ops) promotionFiles(ctx context.Context, pr PR, from, to config.Environ
 type FileReader func(path string) (data []byte, found bool, err error)
 
 // PromotionFiles computes the files a promotion writes (path → new
-// content): to's kustomization with from's `images:` entries, and the
+// content): to's kustomization with from's `images:` entries, to's last
+// Helm values file with the value paths of promote.values, and the
 // declared files copied from from's path to to's (files are relative to
 // each environment's path). fromFiles reads from's deployed commit,
 // toFiles the tree the promotion goes on. An empty map means nothing to
@@ -200,6 +201,12 @@ func PromotionFiles(from, to config.Environment, commit string, fromFiles, toFil
 				before = ch.Before.Ref()
 			}
 			p.Images = append(p.Images, comments.PromotedImage{Name: ch.After.Name, Before: before, After: ch.After.Ref(), Version: ch.After.Version()})
+		}
+	}
+	if len(to.Promote.Values) > 0 && from.Helm != nil && to.Helm != nil && len(to.Helm.Values) > 0 {
+		r, err := promoteValues(from, to, commit, fromFiles, toFiles, files, &p)
+		if err != nil || r != nil {
+			return nil, p, r, err
 		}
 	}
 	for _, f := range to.Promote.Files {

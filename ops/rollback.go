@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -174,12 +173,13 @@ func sameText(a, b *string) bool {
 	return *a == *b
 }
 
-// changedEnvs lists the environments whose path holds a changed file.
+// changedEnvs lists the environments whose path (or chart or values
+// files) holds a changed file.
 func changedEnvs(cfg *config.RepoConfig, files []string) []config.Environment {
 	var out []config.Environment
 	for _, env := range cfg.Environments {
-		for _, f := range files {
-			if env.Path == "." || env.Path == "" || f == env.Path || strings.HasPrefix(f, env.Path+"/") {
+		for _, src := range env.Sources() {
+			if touches(files, src) {
 				out = append(out, env)
 				break
 			}

@@ -102,6 +102,9 @@ func (s *kscan) scanDir(dir string, fromFile string, fromLine int) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i].Value, root.Content[i+1]
 		switch {
+		case key == "helmCharts" || key == "helmChartInflationGenerator" || key == "helmGlobals":
+			// krusty would run the helm binary, which fetches charts.
+			s.problem(kfile, root.Content[i].Line+off, "%s: Kustomize's Helm support is disabled (it runs the helm binary and downloads charts); render the chart with a helm: environment in .tugboat.yaml instead", key)
 		case kustomizeContentKeys[key]:
 		case kustomizeNestingKeys[key]:
 			s.scanRefs(kfile, dir, key, val, off)

@@ -92,7 +92,14 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, err)
 	}
-	plan.Problems = append(plan.Problems, r.problems...)
+	for _, pr := range r.problems {
+		if pr.Note {
+			// Shown with the plan, but nothing in it is wrong.
+			plan.Warnings = append(plan.Warnings, pr)
+		} else {
+			plan.Problems = append(plan.Problems, pr)
+		}
+	}
 	var secrets []secretValues
 	for _, o := range r.head {
 		if isSecret(o.Obj) {
@@ -113,7 +120,7 @@ func (p *Planner) plan(ctx context.Context, in Input) (*Plan, map[ObjectRef]*uns
 	sent := map[ObjectRef]*unstructured.Unstructured{}
 	d := &diffRun{red: red, sent: sent, policies: policies}
 	changes, problems, unreachable := p.diff(ctx, cluster, in, r, d)
-	plan.Warnings = d.warnings
+	plan.Warnings = append(plan.Warnings, d.warnings...)
 	if ctx.Err() != nil {
 		return nil, nil, nil, fmt.Errorf("plan %s: %w", in.Env.Name, ctx.Err())
 	}

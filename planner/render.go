@@ -43,6 +43,10 @@ type Renderer struct {
 	// Gate bounds the renders of the whole process (shared by every
 	// Renderer in it); nil: unbounded, for tools that render one at a time.
 	Gate *RenderGate
+	// Clusters gives Helm renders the target cluster's version and API
+	// groups for .Capabilities; nil: Helm's defaults (tests, tools
+	// without clusters).
+	Clusters ClusterSource
 
 	peakRSS atomic.Int64 // see PeakChildRSS
 }
@@ -52,15 +56,22 @@ type Renderer struct {
 // a few tens of MiB at most, which the parent's budget tolerates.
 const watchdogInterval = 20 * time.Millisecond
 
-// Render renders env.Path of repo. Problems with the repository (invalid
+// Render renders env.Path of repo (or env.Helm's chart). Problems with the repository (invalid
 // YAML, a URL resource, a limit hit) are returned as Problems; the error is
 // for failures of the planner itself (the child could not be started, or
 // the caller's context ended).
 func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environment) ([]Object, []Problem, error) {
 	lim := r.Limits.withDefaults()
+	var hr *HelmRender
+	if env.Helm != nil {
+		var prob *Problem
+		if hr, prob = r.helmRender(ctx, env); prob != nil {
+			return nil, []Problem{*prob}, nil
+		}
+	}
 	files, err := listRepo(repo, lim)
 	if err != nil {
-		return nil, []Problem{limitProblem(err, env.Path)}, nil
+		return nil, []Problem{limitProblem(err, env.Sources()[0])}, nil
 	}
 	maxOut := lim.maxOutputBytes()
 	// Held until the output is decoded: the buffer is what the gate counts.
@@ -115,7 +126,7 @@ func (r *Renderer) Render(ctx context.Context, repo fs.FS, env config.Environmen
 		defer wg.Done()
 		defer stdin.Close() // after a crash too: the child must not wait for more
 		defer panics.Recover(ctx, &writeErr)
-		writeErr = writeRequest(stdin, repo, files, env.Path, lim)
+		writeErr = writeRequest(stdin, repo, files, env.Path, hr, lim)
 	}()
 	waitErr := cmd.Wait()
 	r.notePeakRSS(cmd.ProcessState)
@@ -244,3 +255,24 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*limitedBuffer)(nil)
+
+// helmRender is what the child needs to render env's chart, with the
+// target cluster's capabilities when the Renderer knows its clusters. A
+// cluster that cannot be asked is a problem: rendered with Helm's
+// defaults instead, a chart could plan objects the cluster cannot take.
+func (r *Renderer) helmRender(ctx context.Context, env config.Environment) (*HelmRender, *Problem) {
+	hr := &HelmRender{Helm: *env.Helm, Namespace: env.Namespace}
+	if r.Clusters == nil {
+		return hr, nil
+	}
+	c, err := r.Clusters.Cluster(env.Cluster)
+	if err != nil {
+		return nil, &Problem{Message: err.Error()}
+	}
+	caps, err := clusterCapabilities(ctx, c.Discovery)
+	if err != nil {
+		return nil, &Problem{Message: fmt.Sprintf("helm: cannot render without cluster %s's version and API groups (for .Capabilities): %v", env.Cluster, err)}
+	}
+	hr.Capabilities = caps
+	return hr, nil
+}

@@ -51,7 +51,13 @@ func RunRenderChild(stdin io.Reader, stdout io.Writer) error {
 	// is the writer passed in, the process's own standard output goes to
 	// standard error (which the parent only reads for crash reports).
 	os.Stdout = os.Stderr
-	objs, probs := RenderInProcess(repo, req.EnvPath, lim)
+	var objs []Object
+	var probs []Problem
+	if req.Helm != nil {
+		objs, probs = RenderHelmInProcess(repo, *req.Helm, lim)
+	} else {
+		objs, probs = RenderInProcess(repo, req.EnvPath, lim)
+	}
 	return writeResponse(stdout, toWire(objs, probs), lim)
 }
 

@@ -24,8 +24,10 @@ const (
 )
 
 type renderRequest struct {
-	EnvPath string     `json:"envPath"`
-	Limits  wireLimits `json:"limits"`
+	EnvPath string `json:"envPath"`
+	// Helm, when set, renders a chart instead of EnvPath.
+	Helm   *HelmRender `json:"helm,omitempty"`
+	Limits wireLimits  `json:"limits"`
 }
 
 type wireLimits struct {
@@ -53,6 +55,7 @@ type wireProblem struct {
 	Object  string `json:"object,omitempty"`
 	Message string `json:"message"`
 	Omitted int    `json:"omitted,omitempty"`
+	Note    bool   `json:"note,omitempty"`
 }
 
 // repoFile is one regular file of the repository to send to the child.
@@ -92,9 +95,9 @@ func listRepo(repo fs.FS, lim Limits) ([]repoFile, error) {
 }
 
 // writeRequest streams the request and the listed files as a tar.
-func writeRequest(w io.Writer, repo fs.FS, files []repoFile, envPath string, lim Limits) error {
+func writeRequest(w io.Writer, repo fs.FS, files []repoFile, envPath string, hr *HelmRender, lim Limits) error {
 	tw := tar.NewWriter(w)
-	req, err := json.Marshal(renderRequest{EnvPath: envPath, Limits: wireLimits(lim)})
+	req, err := json.Marshal(renderRequest{EnvPath: envPath, Helm: hr, Limits: wireLimits(lim)})
 	if err != nil {
 		return err
 	}
@@ -173,7 +176,7 @@ func toWire(objs []Object, probs []Problem) renderResponse {
 		resp.Objects = append(resp.Objects, wireObject{Object: o.Obj.Object, File: o.Source.File, Line: o.Source.Line})
 	}
 	for _, p := range probs {
-		resp.Problems = append(resp.Problems, wireProblem{File: p.Source.File, Line: p.Source.Line, Object: p.Object, Message: p.Message, Omitted: p.omitted})
+		resp.Problems = append(resp.Problems, wireProblem{File: p.Source.File, Line: p.Source.Line, Object: p.Object, Message: p.Message, Omitted: p.omitted, Note: p.Note})
 	}
 	return resp
 }
@@ -191,7 +194,7 @@ func decodeResponse(data []byte) ([]Object, []Problem, error) {
 	}
 	var probs []Problem
 	for _, p := range resp.Problems {
-		probs = append(probs, Problem{Source: Location{File: p.File, Line: p.Line}, Object: p.Object, Message: p.Message, omitted: p.Omitted})
+		probs = append(probs, Problem{Source: Location{File: p.File, Line: p.Line}, Object: p.Object, Message: p.Message, omitted: p.Omitted, Note: p.Note})
 	}
 	return objs, probs, nil
 }

@@ -84,6 +84,10 @@ type Problem struct {
 	// plan is incomplete, not wrong): drift detection reports it as
 	// "unknown", never as drift.
 	Unreachable bool
+	// Note marks what a render tells without it being wrong (a Helm
+	// chart's hooks, which are not applied): the planner shows it with the
+	// plan's warnings, and it never fails a plan.
+	Note bool
 	// omitted is set on the last problem of a capped list: how many
 	// problems it stands for (see capProblems).
 	omitted int

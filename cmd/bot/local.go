@@ -150,7 +150,7 @@ func setupLocal(ctx context.Context, f localFlags, stderr io.Writer) (*local, er
 		planner: &planner.Planner{
 			Clusters:  reg,
 			DigestKey: key,
-			Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}},
+			Renderer:  &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Clusters: reg},
 		},
 		input: in,
 		log:   log,

@@ -56,7 +56,8 @@ type jsonPlan struct {
 	Changes  []jsonChange   `json:"changes"`
 	Problems []jsonProblem  `json:"problems"`
 	// Warnings (added in version 1, additive) are violations of warn
-	// policies: shown, never failing the plan.
+	// policies and notes (a Helm chart's hooks, not applied): shown, never
+	// failing the plan.
 	Warnings []jsonProblem `json:"warnings"`
 }
 

@@ -81,7 +81,7 @@ func wire(ctx context.Context, cfg *config.Server) (*app, error) {
 	// One gate for the process: every render, of every PR, waits for it.
 	renderGate := planner.NewRenderGate(cfg.Render.Concurrency, cfg.Render.BufferBytes)
 	zerolog.Ctx(ctx).Info().Int("renders", renderGate.Renders()).Int64("render_buffer_bytes", renderGate.BufferBytes()).Msg("render bound")
-	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: renderGate, Limits: planner.Limits{Timeout: cfg.Render.Timeout}}
+	renderer := &planner.Renderer{Exe: exe, Args: []string{renderSubcommand}, Gate: renderGate, Limits: planner.Limits{Timeout: cfg.Render.Timeout}, Clusters: clusters}
 	pl := &planner.Planner{Clusters: clusters, DigestKey: key, Renderer: renderer}
 	botLogin := slug + "[bot]"
 	state := &ops.KubeState{Clusters: clusters, Identity: processIdentity()}
