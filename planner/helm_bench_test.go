@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tugboatops/tugboat/config"
+	"github.com/tugboatops/tugboat/internal/benchtest"
 )
 
 // helmCLIOnce builds the helm CLI of the Helm version this module uses
@@ -51,7 +52,7 @@ func BenchmarkHelmRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bot, err := buildBotOnce()
+	bot, err := benchtest.BotBinary()
 	if err != nil {
 		b.Fatal(err)
 	}
