@@ -81,20 +81,40 @@ func apply(ctx context.Context, f applyFlags, stdout, stderr io.Writer) (bool, e
 	in := l.input
 	for _, env := range l.envs {
 		in.Env = env
-		if !applyEnv(l.envContext(ctx, env), a, in, f, stdout) {
+		if !holdAndApplyEnv(l.envContext(ctx, env), l, a, in, f, stdout) {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
+// holdAndApplyEnv applies one environment under its apply mutex, the one
+// every write of the bot takes (merge deploys, /apply, heals): a local
+// apply never interleaves with them, and a pinned environment is refused
+// as the bot's own writes refuse it.
+func holdAndApplyEnv(ctx context.Context, l *local, a *applier.Applier, in planner.Input, f applyFlags, out io.Writer) bool {
+	ctx, release, err := l.holdEnv(ctx, in.Env, out)
+	if err != nil {
+		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
+		return false
+	}
+	defer release()
+	if err := l.refusePinned(ctx, in.Env); err != nil {
+		fmt.Fprintf(out, "%s: %v\n", in.Env.Name, err)
+		return false
+	}
+	return applyEnv(ctx, a, in, f, out)
+}
+
 // applyEnv plans one environment, shows the plan, applies it and prints
-// the outcome. It reports whether the environment converged.
+// the outcome. It reports whether the environment converged. The caller
+// holds the environment's apply mutex.
 //
-// The plan shown is the plan applied: it is made once, as the applier's
-// re-plan makes it (applier.Plan), printed, and handed to Apply
-// (Options.Planned), which checks its digest and every other condition as
-// for a plan of its own. A second plan would guard nothing here. With
+// The plan shown is the plan applied: it is made once under the mutex, as
+// the applier's re-plan makes it (applier.Plan), printed, and handed to
+// Apply (Options.Planned), which checks its digest and every other
+// condition as for a plan of its own. No other tugboat write can come in
+// between under the mutex, so a second plan would guard nothing. With
 // --digest, the plan a human reviewed is the one `bot plan` printed, and
 // Apply compares this plan's digest with it, as it would a re-plan's. With
 // --yes, nobody decides between the print and the writes, so a re-plan

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -240,5 +241,53 @@ func TestBotApplyPlansOnce(t *testing.T) {
 	}
 	if rec := kube.RecordFrom(inv); rec.Digest != digest || rec.Outcome != kube.OutcomeConverged {
 		t.Errorf("the parent records digest %s (%s), want the printed plan's %s (converged)", rec.Digest, rec.Outcome, digest)
+	}
+}
+
+// bot apply takes the environment's apply mutex, the one the bot's own
+// writes take: while another holds it, it says by whom and waits, and
+// applies once it is released.
+func TestBotApplyWaitsForTheApplyMutex(t *testing.T) {
+	ns := "e2e-bot-mutex-" + randomSuffix()
+	repo, cfg := setup(t, ns)
+	const repoName = "acme/e2e-mutex"
+	c, err := kube.NewCluster("local", cluster.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m, err := kube.AcquireMutex(ctx, c, kube.ApplySet{Repo: repoName, Env: "dev"}, "the-bot", kube.MutexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out, stderr string
+		code        int
+		at          time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, stderr, code := botApply(t, "--repo", repo, "--config", cfg, "--env", "dev", "--repo-name", repoName, "--yes")
+		done <- result{out, stderr, code, time.Now()}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("bot apply ran while the mutex was held: exit %d\n%s\n%s", r.code, r.out, r.stderr)
+	case <-time.After(5 * time.Second):
+	}
+	if _, err := cluster.Client().CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("written while the mutex was held: %v", err)
+	}
+	released := time.Now()
+	if err := m.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.out, "dev: waiting for the apply mutex, held by the-bot/") || !strings.Contains(r.out, "result: converged") {
+		t.Fatalf("bot apply: exit %d\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	if r.at.Before(released) {
+		t.Fatalf("bot apply finished before the mutex was released")
 	}
 }

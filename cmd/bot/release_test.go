@@ -80,6 +80,15 @@ func TestBotRollbackAndHistory(t *testing.T) {
 		!strings.Contains(out, "WHO and promotion marks need GitHub: give --config the server config `bot serve` runs with") {
 		t.Fatalf("history: exit %d\n%s\n%s", code, out, stderr)
 	}
+	// A local apply leaves a pinned environment alone, as the bot's own
+	// writes do: nothing written.
+	out, stderr, code = botApply(t, append(base, "--yes", "--sha", bad)...)
+	if code != 1 || !strings.Contains(out, "dev: dev is pinned at "+good[:7]+" by alice (bot rollback): nothing applied; unpin it first") {
+		t.Fatalf("apply while pinned: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if cm, err := cluster.Client().CoreV1().ConfigMaps(ns).Get(context.Background(), "settings", metav1.GetOptions{}); err != nil || cm.Data["color"] != "blue" {
+		t.Fatalf("configmap after a refused apply: %v, %v", cm.Data, err)
+	}
 	if out, stderr, code := botRun(t, append([]string{"rollback", "--unpin"}, base...)...); code != 0 || out != "dev: unpinned\n" {
 		t.Fatalf("unpin: exit %d\n%s\n%s", code, out, stderr)
 	}
