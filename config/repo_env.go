@@ -239,6 +239,25 @@ func contains[T comparable](list []T, v T) bool {
 	return false
 }
 
+// repoPaths reads f as a list of repository-relative paths, each cleaned;
+// a path that is not one is a problem at its own line and left out.
+func (p *problems) repoPaths(f entry, at string) []string {
+	list, ok := p.strList(f.value, at)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i, v := range list {
+		clean, err := cleanRepoPath(v)
+		if err != nil {
+			p.add(f.value.Content[i].Line, "%s[%d]: %v", at, i, err)
+			continue
+		}
+		out = append(out, clean)
+	}
+	return out
+}
+
 // cleanRepoPath turns a path from the config into a clean, slash-separated
 // path relative to the repository root, refusing anything that could leave
 // the repository.

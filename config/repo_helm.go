@@ -67,18 +67,7 @@ var helmKeys = []key[*Helm]{
 		}},
 	{name: "values",
 		read: func(p *problems, f entry, at string, h *Helm) {
-			list, ok := p.strList(f.value, at)
-			if !ok {
-				return
-			}
-			for i, v := range list {
-				clean, err := cleanRepoPath(v)
-				if err != nil {
-					p.add(f.value.Content[i].Line, "%s[%d]: %v", at, i, err)
-					continue
-				}
-				h.Values = append(h.Values, clean)
-			}
+			h.Values = append(h.Values, p.repoPaths(f, at)...)
 		}},
 	{name: "set",
 		read: func(p *problems, f entry, at string, h *Helm) {

@@ -41,18 +41,7 @@ var promoteKeys = []key[*Promote]{
 		}},
 	{name: "files",
 		read: func(p *problems, f entry, at string, pr *Promote) {
-			list, ok := p.strList(f.value, at)
-			if !ok {
-				return
-			}
-			for i, v := range list {
-				clean, err := cleanRepoPath(v)
-				if err != nil {
-					p.add(f.value.Content[i].Line, "%s[%d]: %v", at, i, err)
-					continue
-				}
-				pr.Files = append(pr.Files, clean)
-			}
+			pr.Files = append(pr.Files, p.repoPaths(f, at)...)
 		}},
 	{name: "values",
 		read: func(p *problems, f entry, at string, pr *Promote) {
