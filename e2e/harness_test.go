@@ -267,6 +267,13 @@ func launchBot(t testing.TB, url, cfg string) *bot {
 		}
 		select {
 		case <-b.done:
+			if log := b.logs.String(); strings.Contains(log, "listen on admin_address") && strings.Contains(log, "address already in use") {
+				// freeAddr's port was taken by another process between its
+				// pick and the bot's bind: pick again.
+				if retried := relaunchOnNewAdminAddr(t, url, cfg); retried != nil {
+					return retried
+				}
+			}
 			t.Fatalf("bot exited before it was ready:\n%s", b.logs.String())
 		default:
 		}
@@ -275,6 +282,37 @@ func launchBot(t testing.TB, url, cfg string) *bot {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// adminRetries bounds how often launchBot picks a new admin address.
+const adminRetries = 3
+
+var adminRetried sync.Map // config path → retries so far
+
+// relaunchOnNewAdminAddr rewrites cfg's admin_address to a fresh free
+// address and launches the bot again; nil once adminRetries are spent.
+func relaunchOnNewAdminAddr(t testing.TB, url, cfg string) *bot {
+	t.Helper()
+	n, _ := adminRetried.LoadOrStore(cfg, 0)
+	if n.(int) >= adminRetries {
+		return nil
+	}
+	adminRetried.Store(cfg, n.(int)+1)
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "admin_address: ") {
+			line = "admin_address: " + freeAddr(t)
+		}
+		lines = append(lines, line)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return launchBot(t, url, cfg)
 }
 
 // adminOf maps a bot's public URL to its admin URL, so metrics(t, url)

@@ -31,6 +31,12 @@ const (
 	// githubRetry spaces the reads GitHub failed: a repository the app is
 	// no longer installed on must not cost a request every refresh.
 	githubRetry = time.Minute
+	// firstVisibilityRetry is the wait after a repository's first failed
+	// visibility read, doubled on each failure after it up to githubRetry:
+	// a repository whose records appeared just before the App was installed
+	// on it (a deploy with `bot apply`, then the install) shows its badges
+	// within a refresh or two, not after a minute.
+	firstVisibilityRetry = 10 * time.Second
 	// MaxDeploys is how many deploys the status page lists.
 	MaxDeploys = 10
 )
@@ -61,6 +67,8 @@ type Refresher struct {
 type repoCache struct {
 	info RepoInfo
 	at   time.Time
+	// fails counts the failed reads since the last good one.
+	fails int
 }
 
 type deployCache struct {
@@ -232,7 +240,8 @@ func (r *Refresher) repoInfo(ctx context.Context, repo string, now time.Time) Re
 		if !ok {
 			c.info = RepoInfo{Private: true}
 		}
-		r.repos[k] = repoCache{info: c.info, at: now.Add(githubRetry - ttl)}
+		retry := min(firstVisibilityRetry<<min(c.fails, 8), githubRetry)
+		r.repos[k] = repoCache{info: c.info, at: now.Add(retry - ttl), fails: c.fails + 1}
 		return c.info
 	}
 	r.repos[k] = repoCache{info: info, at: now}

@@ -58,12 +58,25 @@ func TestVisibilityCachedAndFailsClosed(t *testing.T) {
 	if r := w.get("/badges/acme/app/staging.svg?token=" + BadgeToken(w.key, "acme/app", "staging")); r.status != 200 {
 		t.Errorf("visibility unknown: badge with its token answered %d", r.status)
 	}
-	// A failed read is not repeated every refresh, but after a minute.
+	// The first failed read is tried again at the next refresh (the App
+	// may have been installed a moment after the records appeared); later
+	// ones back off to a minute, so a repository the App is not installed
+	// on does not cost a request every refresh.
 	calls := w.gh.calls.Load()
 	w.clock.add(DefaultRefreshInterval)
 	w.refresh()
-	if n := w.gh.calls.Load() - calls; n != 0 {
-		t.Errorf("the refresh after a failure made %d GitHub calls, want 0", n)
+	if n := w.gh.calls.Load() - calls; n != 1 {
+		t.Errorf("the refresh after a first failure made %d GitHub calls, want 1", n)
+	}
+	calls = w.gh.calls.Load()
+	for range 20 { // five minutes of refreshes
+		w.clock.add(DefaultRefreshInterval)
+		w.refresh()
+	}
+	// Visibility and Deployments each at most once a minute once backed
+	// off: 10 reads, where reading at every refresh would be 40.
+	if n := w.gh.calls.Load() - calls; n > 12 {
+		t.Errorf("20 refreshes while GitHub fails made %d calls, want at most 12 (backing off to one a minute each)", n)
 	}
 	w.gh.mu.Lock()
 	w.gh.fail = false
