@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tugboatops/tugboat/internal/benchtest"
 )
 
 // BenchmarkServeMemoryFourPRs measures the peak resident memory of `bot
@@ -106,7 +108,7 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 // bot's render children), read from /proc, and of pid alone.
 func treeRSS(pid int) (total, self int64, procs int) {
 	for _, p := range tree(pid) {
-		rss := statusRSS(p)
+		rss := benchtest.RSS(p)
 		if p == pid {
 			self = rss
 		}
@@ -174,21 +176,6 @@ func rollupPSS(pid int) int64 {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-// statusRSS reads VmRSS of /proc/pid/status, in bytes (0 once gone).
-func statusRSS(pid int) int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -302,7 +301,7 @@ func benchDriftRound(b *testing.B) {
 
 	var durations []time.Duration
 	var perRound []map[string]int
-	base := statusRSS(os.Getpid())
+	base := benchtest.RSS(os.Getpid())
 	stop := make(chan struct{})
 	var peakRSS, peakHeap atomic.Int64
 	var wg sync.WaitGroup
@@ -317,7 +316,7 @@ func benchDriftRound(b *testing.B) {
 			case <-stop:
 				return
 			case <-t.C:
-				if rss := statusRSS(os.Getpid()); rss > peakRSS.Load() {
+				if rss := benchtest.RSS(os.Getpid()); rss > peakRSS.Load() {
 					peakRSS.Store(rss)
 				}
 				metrics.Read(sample)
@@ -416,21 +415,6 @@ rounds %v, floor %v
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
-
-// statusRSS reads VmRSS of /proc/pid/status, in bytes.
-func statusRSS(pid int) int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // floor is the raw floor: the SSA dry-run PATCHes of a round, built
 // beforehand, sent by a bare concurrent HTTP client that discards the

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -89,5 +90,16 @@ func TestFloorRun(t *testing.T) {
 	f.Add(DryRunApplyPath(cm, "ns", "bad", "m"), []byte(`{}`))
 	if err := f.Run(2); err == nil || err.Error() != "floor: 1 of 3 requests failed" {
 		t.Errorf("Run with a refused request: %v, want floor: 1 of 3 requests failed", err)
+	}
+}
+
+// RSS reads this process's resident size, and 0 for a process that is
+// gone.
+func TestRSS(t *testing.T) {
+	if n := RSS(os.Getpid()); n < 1<<20 {
+		t.Errorf("RSS of this process = %d bytes, want at least 1 MiB", n)
+	}
+	if n := RSS(1 << 30); n != 0 {
+		t.Errorf("RSS of no process = %d, want 0", n)
 	}
 }
